@@ -1,0 +1,3 @@
+"""Frontdoor: the contact-centre core (CTI)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,51 @@
+"""The event bus port.
+
+Every stream has dense sequence numbers starting at 1. A reader may resume from any sequence number it
+saw; if that point has been trimmed away it is told so (``Resync``) instead of silently skipping. A live
+subscriber that falls behind by more than its bound is likewise told to resync: events are never
+dropped without a word.
+
+Redis layout (shared with the Redis state store, whose scripts publish in the same transaction as the
+state change): ``{prefix}:seq:{stream}`` is the counter; ``{prefix}:stream:{stream}`` is a Redis stream
+whose entry IDs are ``{seq}-0`` with fields ``type``, ``at`` (epoch ms) and ``data`` (JSON object).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any
+
+from cti.domain.events import Event, Resync
+
+
+class Subscription(ABC):
+    """Live events of one stream, in order, from a starting point. Iterate it; close it when done."""
+
+    @abstractmethod
+    def __aiter__(self) -> AsyncIterator[Event | Resync]: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class EventBus(ABC):
+    @abstractmethod
+    async def publish(self, stream: str, type: str, data: dict[str, Any], at: int) -> Event:
+        """Append an event; returns it with its sequence number."""
+
+    @abstractmethod
+    async def read_after(self, stream: str, after_seq: int, limit: int = 1000) -> list[Event] | Resync:
+        """Events with seq > after_seq, oldest first; ``Resync`` if some of them were trimmed."""
+
+    @abstractmethod
+    async def last_seq(self, stream: str) -> int:
+        """The newest sequence number on the stream (0 if none)."""
+
+    @abstractmethod
+    def subscribe(self, stream: str, after_seq: int | None = None, max_pending: int = 1000) -> Subscription:
+        """Live events after ``after_seq`` (None: only new ones). Falling behind by ``max_pending``
+        yields one ``Resync`` and the subscription then continues from the newest event."""
+
+    @abstractmethod
+    async def close(self) -> None: ...

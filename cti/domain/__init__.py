@@ -1,0 +1,1 @@
+"""The contact-centre domain: vocabulary, state machines and events. Imports no adapter."""

@@ -1,0 +1,1 @@
+"""State store port and adapters: router state (contacts, agents, offers, timers), assigned atomically."""
