@@ -97,3 +97,4 @@ class Policy:
     offer_timeout_ms: int = 20_000
     wrap_up_timeout_ms: int = 120_000
     decision_log_per_contact: int = 20
+    retention_ms: int = 3_600_000  # how long a finished contact stays readable in the store

@@ -68,13 +68,13 @@ CONTACT_TRANSITIONS: dict[str, dict[ContactState, ContactState]] = {
     "request_callback": {C.QUEUED: C.CALLBACK_PENDING},
 }
 
-O = OfferState
+OS = OfferState
 OFFER_TRANSITIONS: dict[str, dict[OfferState, OfferState]] = {
-    "accept": {O.PENDING: O.ACCEPTED},
-    "reject": {O.PENDING: O.REJECTED},
-    "time_out": {O.PENDING: O.TIMED_OUT},
-    "rescind": {O.PENDING: O.RESCINDED},
-    "cancel": {O.PENDING: O.CANCELLED},
+    "accept": {OS.PENDING: OS.ACCEPTED},
+    "reject": {OS.PENDING: OS.REJECTED},
+    "time_out": {OS.PENDING: OS.TIMED_OUT},
+    "rescind": {OS.PENDING: OS.RESCINDED},
+    "cancel": {OS.PENDING: OS.CANCELLED},
 }
 
 E = EngineState
@@ -88,14 +88,14 @@ ENGINE_TRANSITIONS: dict[str, dict[EngineState, EngineState]] = {
 
 A = AgentStatus
 STATUS_TRANSITIONS: dict[str, dict[AgentStatus, AgentStatus]] = {
-    "log_in": {A.LOGGED_OUT: A.NOT_READY},
-    "make_available": {A.NOT_READY: A.AVAILABLE, A.AVAILABLE: A.AVAILABLE},
-    "make_not_ready": {A.AVAILABLE: A.NOT_READY, A.NOT_READY: A.NOT_READY},
-    "log_out": {A.AVAILABLE: A.LOGGED_OUT, A.NOT_READY: A.LOGGED_OUT},
+    "make_available": {A.LOGGED_OUT: A.AVAILABLE, A.NOT_READY: A.AVAILABLE, A.AVAILABLE: A.AVAILABLE},
+    "make_not_ready": {A.LOGGED_OUT: A.NOT_READY, A.AVAILABLE: A.NOT_READY, A.NOT_READY: A.NOT_READY},
+    "log_out": {A.AVAILABLE: A.LOGGED_OUT, A.NOT_READY: A.LOGGED_OUT, A.LOGGED_OUT: A.LOGGED_OUT},
 }
+STATUS_EVENT = {A.AVAILABLE: "make_available", A.NOT_READY: "make_not_ready", A.LOGGED_OUT: "log_out"}
 
 TERMINAL_CONTACT = frozenset({C.CLOSED, C.ABANDONED})
-TERMINAL_OFFER = frozenset(set(O) - {O.PENDING})
+TERMINAL_OFFER = frozenset(set(OS) - {OS.PENDING})
 
 
 S = TypeVar("S", bound=StrEnum)

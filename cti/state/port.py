@@ -33,6 +33,7 @@ class NewContact:
     priority: int
     plan: RoutingPlan
     attrs: dict[str, Any]
+    enqueued_at: int | None = None  # keep an earlier place (callback, transfer); None: now
 
 
 class StateStore(ABC):
