@@ -1,0 +1,1 @@
+"""The REST API (FastAPI). Thin resources: the work is done by the services in cti.calls, cti.router..."""

@@ -1,0 +1,39 @@
+"""The ASGI application: FastAPI with the services built in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cti.api.errors import install_error_handlers
+from cti.api.routes import agents, auth, contacts, health, people, queues, sim
+from cti.config.settings import Settings
+from cti.domain.clock import Clock
+from cti.wiring import Services, build_services
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services: Services = await build_services(settings, clock)
+        app.state.services = services
+        try:
+            for hook in app.state.on_started:
+                await hook(services)
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="Frontdoor",
+        version="0.1.0",
+        summary="Contact-centre backend for an integrated health and social care single point of access",
+        lifespan=lifespan,
+    )
+    app.state.on_started = []
+    install_error_handlers(app)
+    for module in (health, auth, agents, contacts, queues, people, sim):
+        app.include_router(module.router)
+    return app

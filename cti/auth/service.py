@@ -1,0 +1,101 @@
+"""Log in, authenticate bearer tokens, end sessions. Roles are checked server-side by the API."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from cti.auth.sessions import Session, SessionStore
+from cti.domain.clock import Clock
+from cti.domain.errors import Unauthorised
+
+log = structlog.get_logger(__name__)
+
+ROLES = ("agent", "specialist", "supervisor", "admin", "clinical_safety")
+
+
+class UserRecord(Protocol):
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def password_hash(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    username: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    access_token: str
+    role: str
+    username: str
+
+
+class AuthService:
+    def __init__(
+        self,
+        users: Mapping[str, UserRecord],
+        sessions: SessionStore,
+        clock: Clock,
+        idle_s: int,
+        absolute_s: int,
+    ) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._clock = clock
+        self._idle_ms = idle_s * 1000
+        self._absolute_ms = absolute_s * 1000
+        self._hasher = PasswordHasher()
+        # Checked when the user is unknown, so that both failures take about as long.
+        self._decoy = self._hasher.hash(secrets.token_hex(16))
+
+    async def login(self, username: str, password: str) -> LoginResult:
+        user = self._users.get(username)
+        try:
+            self._hasher.verify(user.password_hash if user else self._decoy, password)
+        except (VerificationError, InvalidHashError):
+            user = None
+        if user is None:
+            log.info("auth.login_failed")  # no username: it may be personal data or a password typo
+            raise Unauthorised("wrong username or password", error_id="invalid_credentials")
+        token = secrets.token_urlsafe(32)
+        now = self._clock.now_ms()
+        await self._sessions.put(token, Session(user.username, user.role, now, now), self._idle_ms)
+        log.info("auth.login", user=user.username, role=user.role)
+        return LoginResult(access_token=token, role=user.role, username=user.username)
+
+    async def authenticate(self, token: str) -> Principal:
+        session = await self._sessions.get(token)
+        now = self._clock.now_ms()
+        if session is None:
+            raise Unauthorised("not signed in, or the session has ended", error_id="session_invalid")
+        if now - session.last_seen > self._idle_ms or now - session.created_at > self._absolute_ms:
+            await self._sessions.delete(token)
+            raise Unauthorised("the session has expired: sign in again", error_id="session_expired")
+        user = self._users.get(session.username)
+        if user is None or user.role != session.role:
+            # The user was removed or their role changed: the change applies at once.
+            await self._sessions.delete(token)
+            raise Unauthorised("the session has ended: sign in again", error_id="session_invalid")
+        session.last_seen = now
+        await self._sessions.touch(token, session, self._idle_ms)
+        return Principal(session.username, session.role)
+
+    async def logout(self, token: str) -> None:
+        await self._sessions.delete(token)
+
+    async def end_sessions(self, username: str) -> int:
+        return await self._sessions.delete_user(username)

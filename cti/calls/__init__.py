@@ -1,0 +1,1 @@
+"""Call use cases: what happens when a call arrives, is answered, held, ended and wrapped up."""

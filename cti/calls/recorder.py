@@ -1,0 +1,96 @@
+"""Writes each contact's segments (queue, ring, talk, hold, wrap-up) to the records from the event stream.
+
+It follows the centre stream, so transitions made by timers (offer time-outs, wrap-up time-outs) are
+recorded exactly like those made through the API. Updates are idempotent: several nodes may record
+the same event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from cti.bus.port import EventBus
+from cti.domain.events import CENTRE_STREAM, Event, Resync
+from cti.records.repository import Records
+
+log = structlog.get_logger(__name__)
+
+
+def _at(event: Event) -> datetime:
+    return datetime.fromtimestamp(event.at / 1000, tz=UTC)
+
+
+class ContactRecorder:
+    def __init__(self, bus: EventBus, records: Records) -> None:
+        self.bus = bus
+        self.records = records
+        self._held_since: dict[str, int] = {}
+        self._hold_ms: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.last_seq = 0
+
+    async def start(self) -> None:
+        self.last_seq = await self.bus.last_seq(CENTRE_STREAM)
+        self._task = asyncio.create_task(self._follow(), name="contact-recorder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _follow(self) -> None:
+        subscription = self.bus.subscribe(CENTRE_STREAM, after_seq=self.last_seq, max_pending=10_000)
+        try:
+            async for item in subscription:
+                if isinstance(item, Resync):
+                    log.warning("recorder.resync", reason=item.reason, last_seq=item.last_seq)
+                    continue
+                try:
+                    await self.apply(item)
+                except Exception:
+                    log.exception("recorder.failed", type=item.type, seq=item.seq)
+                self.last_seq = item.seq
+        finally:
+            await subscription.close()
+
+    async def apply(self, event: Event) -> None:
+        data: dict[str, Any] = event.data
+        contact = data.get("contact")
+        if not isinstance(contact, str):
+            return
+        at = _at(event)
+        match event.type:
+            case "offer.created":
+                await self.records.update_contact(contact, offered_at=at, agent_id=data["agent"])
+            case "offer.accepted":
+                await self.records.update_contact(contact, answered_at=at, agent_id=data["agent"])
+            case "contact.held":
+                self._held_since[contact] = event.at
+            case "contact.resumed":
+                started = self._held_since.pop(contact, None)
+                if started is not None:
+                    self._hold_ms[contact] = self._hold_ms.get(contact, 0) + event.at - started
+                    await self.records.update_contact(contact, hold_ms=self._hold_ms[contact])
+            case "contact.wrap_up":
+                started = self._held_since.pop(contact, None)
+                if started is not None:
+                    self._hold_ms[contact] = self._hold_ms.get(contact, 0) + event.at - started
+                fields: dict[str, Any] = {"talk_ended_at": at}
+                if contact in self._hold_ms:
+                    fields["hold_ms"] = self._hold_ms[contact]
+                await self.records.update_contact(contact, **fields)
+            case "contact.closed":
+                self._hold_ms.pop(contact, None)
+                await self.records.update_contact(contact, wrap_up_ended_at=at, ended_at=at)
+            case "contact.abandoned":
+                await self.records.update_contact(contact, ended_at=at, outcome_code="abandoned")
+            case "contact.moved":
+                await self.records.update_contact(contact, queue=data["queue"])
+            case _:
+                return

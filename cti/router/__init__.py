@@ -1,0 +1,1 @@
+"""The router (ACD): decides where each contact waits and who is offered it."""

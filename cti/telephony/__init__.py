@@ -1,0 +1,1 @@
+"""Telephony port and adapters (sim now; Twilio and Asterisk in their own packages)."""

@@ -1,0 +1,116 @@
+"""Composition root: the only place where adapters are chosen and wired to services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cti.auth.service import AuthService
+from cti.auth.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from cti.bus.memory import MemoryEventBus
+from cti.bus.port import EventBus
+from cti.bus.redis import RedisEventBus
+from cti.calls.recorder import ContactRecorder
+from cti.calls.service import CallService
+from cti.config.centre import CentreConfig, load_centre
+from cti.config.settings import Settings
+from cti.domain.clock import Clock, SystemClock
+from cti.domain.model import Policy
+from cti.records.engine import create_engine, migrate
+from cti.records.repository import Records
+from cti.router.service import Router
+from cti.state.memory import MemoryStateStore
+from cti.state.port import StateStore
+from cti.telephony.port import Telephony
+from cti.telephony.sim import SimTelephony
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    centre: CentreConfig
+    clock: Clock
+    bus: EventBus
+    store: StateStore
+    router: Router
+    engine: AsyncEngine
+    records: Records
+    telephony: Telephony
+    calls: CallService
+    recorder: ContactRecorder
+    auth: AuthService
+    redis: aioredis.Redis | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.telephony.stop()
+        await self.recorder.stop()
+        await self.router.stop()
+        await self.store.close()
+        await self.bus.close()
+        await self.engine.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def policy_for(centre: CentreConfig) -> Policy:
+    routing = centre.routing
+    return Policy(offer_timeout_ms=routing.offer_timeout_s * 1000, wrap_up_timeout_ms=routing.wrap_up_timeout_s * 1000)
+
+
+async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    centre = load_centre(settings.centre_dir)
+    policy = policy_for(centre)
+    client: aioredis.Redis | None = None
+    bus: EventBus
+    store: StateStore
+    sessions: SessionStore
+    if settings.backend == "redis":
+        from cti.state.redis import RedisStateStore
+
+        client = aioredis.Redis.from_url(settings.redis_url)
+        bus = RedisEventBus(client, prefix=settings.redis_prefix)
+        redis_store = RedisStateStore(client, prefix=settings.redis_prefix, policy=policy)
+        await redis_store.setup()
+        store = redis_store
+        sessions = RedisSessionStore(client, prefix=settings.redis_prefix)
+    else:
+        memory_bus = MemoryEventBus()
+        bus = memory_bus
+        store = MemoryStateStore(memory_bus, policy)
+        sessions = MemorySessionStore()
+    await migrate(settings.database_url)
+    engine = create_engine(settings.database_url)
+    records = Records(engine)
+    router = Router(store, centre, clock)
+    telephony: Telephony = SimTelephony(clock=clock, seed=settings.sim_seed)
+    calls = CallService(router, records, telephony, centre, clock)
+    recorder = ContactRecorder(bus, records)
+    auth = AuthService(centre.users, sessions, clock, idle_s=settings.token_idle_s, absolute_s=settings.token_ttl_s)
+    services = Services(
+        settings=settings,
+        centre=centre,
+        clock=clock,
+        bus=bus,
+        store=store,
+        router=router,
+        engine=engine,
+        records=records,
+        telephony=telephony,
+        calls=calls,
+        recorder=recorder,
+        auth=auth,
+        redis=client,
+    )
+    await router.start()
+    await recorder.start()
+    await telephony.start(calls)
+    log.info("frontdoor.started", backend=settings.backend, telephony=telephony.name)
+    return services
