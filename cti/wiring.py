@@ -60,8 +60,7 @@ class Services:
 
 
 def policy_for(centre: CentreConfig) -> Policy:
-    routing = centre.routing
-    return Policy(offer_timeout_ms=routing.offer_timeout_s * 1000, wrap_up_timeout_ms=routing.wrap_up_timeout_s * 1000)
+    return centre.routing.store_policy()
 
 
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -93,7 +92,9 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     telephony: Telephony = SimTelephony(clock=clock, seed=settings.sim_seed)
     calls = CallService(router, records, telephony, centre, clock)
     recorder = ContactRecorder(bus, records)
-    auth = AuthService(centre.users, sessions, clock, idle_s=settings.token_idle_s, absolute_s=settings.token_ttl_s)
+    auth = AuthService(
+        centre.users, sessions, clock, idle_s=settings.token_idle_s, absolute_s=settings.token_ttl_s
+    )
     services = Services(
         settings=settings,
         centre=centre,

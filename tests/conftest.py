@@ -6,6 +6,7 @@ With FRONTDOOR_REQUIRE_SERVICES=1 (set by .ci/run) a missing server fails the ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
@@ -43,7 +44,9 @@ def _need(service: str, host: str, port: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _missing:
-        terminalreporter.write_sep("!", "SERVICES MISSING: TESTS AGAINST THEM WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_sep(
+            "!", "SERVICES MISSING: TESTS AGAINST THEM WERE SKIPPED", red=True, bold=True
+        )
         for reason in _missing.values():
             terminalreporter.write_line(f"  {reason}", red=True, bold=True)
 
@@ -76,24 +79,33 @@ def postgres_admin_url() -> str:
     return PG_ADMIN_URL
 
 
-@pytest.fixture
-async def postgres_url(postgres_admin_url: str) -> AsyncIterator[str]:
-    """A fresh database of this test's own (asyncpg URL for SQLAlchemy), dropped afterwards."""
+@contextlib.asynccontextmanager
+async def fresh_postgres_database(admin_url: str) -> AsyncIterator[str]:
+    """A new empty database (asyncpg URL for SQLAlchemy), dropped afterwards."""
     import asyncpg
 
     name = f"fdtest_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_admin_url)
+    admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    base = postgres_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(postgres_admin_url)
+    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield f"{base}/{name}"
     finally:
-        await admin.close()
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+async def postgres_url(postgres_admin_url: str) -> AsyncIterator[str]:
+    """A fresh database of this test's own, dropped afterwards."""
+    async with fresh_postgres_database(postgres_admin_url) as url:
+        yield url
 
 
 async def until(

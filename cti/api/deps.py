@@ -28,7 +28,9 @@ async def principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise Unauthorised("sign in first: send 'Authorization: Bearer <token>'", error_id="not_authenticated")
+        raise Unauthorised(
+            "sign in first: send 'Authorization: Bearer <token>'", error_id="not_authenticated"
+        )
     return await svc.auth.authenticate(credentials.credentials)
 
 

@@ -41,9 +41,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [{"field": _field(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in exc.errors()]
+        fields = [
+            {"field": _field(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))} for e in exc.errors()
+        ]
         names = ", ".join(f["field"] for f in fields)
-        body = {"error_id": "invalid_request", "message": f"invalid request: {names}", "details": {"fields": fields}}
+        body = {
+            "error_id": "invalid_request",
+            "message": f"invalid request: {names}",
+            "details": {"fields": fields},
+        }
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -55,4 +61,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("api.unexpected_error", path=request.url.path)
-        return JSONResponse({"error_id": "internal_error", "message": "something went wrong"}, status_code=500)
+        return JSONResponse(
+            {"error_id": "internal_error", "message": "something went wrong"}, status_code=500
+        )

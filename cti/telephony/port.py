@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class InboundCall:
 class CallHandler(Protocol):
     """What an adapter reports to the domain."""
 
-    async def call_arrived(self, call: InboundCall) -> None: ...
+    async def call_arrived(self, call: InboundCall) -> Any: ...
 
     async def caller_hung_up(self, call_id: str) -> None: ...
 

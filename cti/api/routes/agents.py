@@ -26,8 +26,12 @@ async def my_state(user: AgentLike, svc: ServicesDep) -> dict[str, Any]:
     out: dict[str, Any] = {"agent": AgentOut.of(agent).model_dump(), "offer": None, "contact": None}
     if agent.offer_id:
         offer = await svc.store.get_offer(agent.offer_id)
-        out["offer"] = {"id": offer.id, "contact_id": offer.contact_id, "expires_at": offer.expires_at,
-                        "state": offer.state}
+        out["offer"] = {
+            "id": offer.id,
+            "contact_id": offer.contact_id,
+            "expires_at": offer.expires_at,
+            "state": offer.state,
+        }
     if agent.contact_id:
         try:
             out["contact"] = ContactOut.of(await svc.store.get_contact(agent.contact_id)).model_dump()
@@ -45,6 +49,12 @@ async def set_my_status(body: StatusIn, user: AgentLike, svc: ServicesDep) -> Ag
 @router.put("/{agent_id}/status", response_model=AgentOut)
 async def set_status(agent_id: str, body: StatusIn, user: Supervisor, svc: ServicesDep) -> AgentOut:
     agent = await svc.router.set_status(agent_id, AgentStatus(body.status), body.reason)
-    await svc.records.audit_view(actor=user.username, role=user.role, action="set_agent_status",
-                            subject_type="agent", subject_id=agent_id, reason=body.reason or body.status)
+    await svc.records.audit_view(
+        actor=user.username,
+        role=user.role,
+        action="set_agent_status",
+        subject_type="agent",
+        subject_id=agent_id,
+        reason=body.reason or body.status,
+    )
     return AgentOut.of(agent)

@@ -19,7 +19,9 @@ async def login(body: LoginIn, svc: ServicesDep) -> LoginOut:
 
 @router.post("/logout", status_code=204)
 async def logout(
-    user: Anyone, svc: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())]
+    user: Anyone,
+    svc: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
 ) -> None:
     await svc.auth.logout(credentials.credentials)
 

@@ -63,16 +63,28 @@ async def decisions(contact_id: str, user: Supervisor, svc: ServicesDep) -> list
 @router.post("/contacts/{contact_id}/move", response_model=ContactOut)
 async def move(contact_id: str, body: MoveIn, user: Supervisor, svc: ServicesDep) -> ContactOut:
     contact = await svc.router.move(contact_id, body.queue)
-    await svc.records.audit_view(actor=user.username, role=user.role, action="move_contact",
-                            subject_type="contact", subject_id=contact_id, reason=f"to {body.queue}")
+    await svc.records.audit_view(
+        actor=user.username,
+        role=user.role,
+        action="move_contact",
+        subject_type="contact",
+        subject_id=contact_id,
+        reason=f"to {body.queue}",
+    )
     return ContactOut.of(contact)
 
 
 @router.post("/contacts/{contact_id}/priority", response_model=ContactOut)
 async def priority(contact_id: str, body: PriorityIn, user: Supervisor, svc: ServicesDep) -> ContactOut:
     contact = await svc.router.set_priority(contact_id, body.priority)
-    await svc.records.audit_view(actor=user.username, role=user.role, action="set_priority",
-                            subject_type="contact", subject_id=contact_id, reason=f"priority {body.priority}")
+    await svc.records.audit_view(
+        actor=user.username,
+        role=user.role,
+        action="set_priority",
+        subject_type="contact",
+        subject_id=contact_id,
+        reason=f"priority {body.priority}",
+    )
     return ContactOut.of(contact)
 
 

@@ -31,4 +31,6 @@ async def readyz(svc: ServicesDep) -> JSONResponse:
     except Exception:
         checks["state"] = "down"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )

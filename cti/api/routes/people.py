@@ -46,8 +46,9 @@ async def person(person_id: int, user: Staff, svc: ServicesDep, reason: Reason) 
     found = await svc.records.get_person(person_id)
     if found is None:
         raise NotFound(f"no person {person_id}", error_id="person_not_found")
-    await svc.records.audit_view(actor=user.username, role=user.role, subject_type="person",
-                                 subject_id=str(person_id), reason=reason)
+    await svc.records.audit_view(
+        actor=user.username, role=user.role, subject_type="person", subject_id=str(person_id), reason=reason
+    )
     now = datetime.now(UTC)
     return {
         "person": _json(found),

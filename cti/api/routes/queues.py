@@ -18,14 +18,16 @@ async def list_queues(user: Staff, svc: ServicesDep) -> list[dict[str, Any]]:
     out = []
     for queue in svc.centre.queues.values():
         mine = [c for c in waiting if c.queue == queue.id]
-        out.append({
-            "id": queue.id,
-            "name": queue.name,
-            "service": queue.service,
-            "open": svc.centre.is_open(queue.id, _dt(now)),
-            "waiting": len(mine),
-            "longest_wait_s": max(((now - c.enqueued_at) // 1000 for c in mine), default=0),
-        })
+        out.append(
+            {
+                "id": queue.id,
+                "name": queue.name,
+                "service": queue.service,
+                "open": svc.centre.is_open(queue.id, _dt(now)),
+                "waiting": len(mine),
+                "longest_wait_s": max(((now - c.enqueued_at) // 1000 for c in mine), default=0),
+            }
+        )
     return out
 
 

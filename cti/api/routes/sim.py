@@ -29,8 +29,16 @@ async def place_call(body: SimCallIn, user: Supervisor, svc: ServicesDep) -> dic
         from cti.domain.errors import InvalidInput
 
         raise InvalidInput(f"unknown queue '{body.queue}'", error_id="unknown_queue", field="queue")
-    await sim.place_call(InboundCall(call_id=call_id, cli=body.cli, dialled=body.dialled, queue=body.queue,
-                                     caller_type=body.caller_type, nhs_number=body.nhs_number))
+    await sim.place_call(
+        InboundCall(
+            call_id=call_id,
+            cli=body.cli,
+            dialled=body.dialled,
+            queue=body.queue,
+            caller_type=body.caller_type,
+            nhs_number=body.nhs_number,
+        )
+    )
     return {"call_id": call_id}
 
 
