@@ -8,6 +8,11 @@ dropped without a word.
 Redis layout (shared with the Redis state store, whose scripts publish in the same transaction as the
 state change): ``{prefix}:seq:{stream}`` is the counter; ``{prefix}:stream:{stream}`` is a Redis stream
 whose entry IDs are ``{seq}-0`` with fields ``type``, ``at`` (epoch ms) and ``data`` (JSON object).
+The exact publishing step (a Lua function to embed) is documented and exported in ``cti.bus.redis``.
+
+A starting point beyond the newest sequence number (e.g. one seen before the stream was reset) is not
+in the stream's history either: it too gets ``Resync(reason="trimmed")``. A ``Resync`` supersedes the
+events still pending for that subscriber: after it, delivery continues with ``last_seq + 1``.
 """
 
 from __future__ import annotations
@@ -45,7 +50,11 @@ class EventBus(ABC):
     @abstractmethod
     def subscribe(self, stream: str, after_seq: int | None = None, max_pending: int = 1000) -> Subscription:
         """Live events after ``after_seq`` (None: only new ones). Falling behind by ``max_pending``
-        yields one ``Resync`` and the subscription then continues from the newest event."""
+        yields one ``Resync`` and the subscription then continues from the newest event.
+
+        With None the starting point is fixed when the adapter's reader starts (Redis: a task), so an
+        event published right after ``subscribe`` returns may or may not be included; a caller that
+        needs an exact point passes ``after_seq=await bus.last_seq(stream)``."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -1,0 +1,105 @@
+"""What only the Redis adapter has: the publish step other scripts embed, client shapes, reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from cti.bus.redis import PUBLISH_LUA, RedisEventBus, counter_key, encode_data, stream_key
+from cti.domain.events import Event
+from tests.conftest import until
+
+AT = 1_767_225_600_000
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def test_layout_is_the_documented_one(client: aioredis.Redis, redis_prefix: str) -> None:
+    bus = RedisEventBus(client, prefix=redis_prefix)
+    await bus.publish("centre", "agent.updated", {"agent": "a1"}, AT)
+    assert await client.get(f"{redis_prefix}:seq:centre") == b"1"
+    entries = await client.xrange(f"{redis_prefix}:stream:centre")
+    fields = {b"type": b"agent.updated", b"at": str(AT).encode(), b"data": b'{"agent":"a1"}'}
+    assert entries == [(b"1-0", fields)]
+    await bus.close()
+
+
+async def test_embedded_publish_step_numbers_events_with_the_state_change(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    bus = RedisEventBus(client, prefix=redis_prefix)
+    await bus.publish("centre", "first", {}, AT)
+    sub = bus.subscribe("centre", after_seq=1)
+    script = client.register_script(
+        PUBLISH_LUA
+        + """
+        redis.call('SET', KEYS[3], 'busy')
+        local a = fd_publish(KEYS[1], KEYS[2], 1000, '~', 'agent.updated', ARGV[1], ARGV[2])
+        local b = fd_publish(KEYS[1], KEYS[2], 1000, '~', 'offer.created', ARGV[1], ARGV[3])
+        return {a, b}
+        """
+    )
+    keys = [counter_key(redis_prefix, "centre"), stream_key(redis_prefix, "centre"), f"{redis_prefix}:agent"]
+    seqs = await script(keys=keys, args=[AT, encode_data({"agent": "a1"}), encode_data({"offer": "o1"})])
+    assert seqs == [2, 3]
+    expected = [
+        Event("centre", 2, "agent.updated", AT, {"agent": "a1"}),
+        Event("centre", 3, "offer.created", AT, {"offer": "o1"}),
+    ]
+    assert await bus.read_after("centre", 1) == expected
+    assert [await asyncio.wait_for(anext(aiter(sub)), 5) for _ in range(2)] == expected
+    await bus.close()
+
+
+async def test_works_with_resp2_and_decoded_responses(redis_url: str, redis_prefix: str) -> None:
+    client = aioredis.Redis.from_url(redis_url, protocol=2, decode_responses=True)
+    bus = RedisEventBus(client, prefix=redis_prefix)
+    sub = bus.subscribe("s", after_seq=0)
+    sent = [await bus.publish("s", "t", {"i": i, "s": "é"}, AT) for i in range(3)]
+    assert await bus.read_after("s", 0) == sent
+    assert [await asyncio.wait_for(anext(aiter(sub)), 5) for _ in range(3)] == sent
+    await bus.close()
+    await client.aclose()
+
+
+async def test_from_url_owns_its_client(redis_url: str, redis_prefix: str) -> None:
+    bus = RedisEventBus.from_url(redis_url, prefix=redis_prefix, maxlen=10)
+    event = await bus.publish("s", "t", {"nested": [1, {"x": None}]}, AT)
+    assert await bus.read_after("s", 0) == [event]
+    await bus.close()
+
+
+async def test_subscriber_survives_a_killed_connection(client: aioredis.Redis, redis_prefix: str) -> None:
+    bus = RedisEventBus(client, prefix=redis_prefix, block_ms=200)
+    sub = bus.subscribe("s", after_seq=0)
+    await sub.ready()  # type: ignore[attr-defined]
+    name = sub.client_name  # type: ignore[attr-defined]
+
+    async def reader_ids() -> list[str]:
+        return [c["id"] for c in await client.client_list() if c.get("name") == name]
+
+    async def reconnected() -> bool:
+        now = await reader_ids()
+        return len(now) == 1 and now != ids
+
+    ids = await reader_ids()
+    assert len(ids) == 1
+    await client.client_kill_filter(_id=ids[0])
+    await until(reconnected, message="the reader to reconnect")
+    sent = [await bus.publish("s", "t", {"i": i}, AT) for i in range(3)]
+    assert [await asyncio.wait_for(anext(aiter(sub)), 5) for _ in range(3)] == sent
+    await bus.close()
+
+
+def test_publish_script_contract_is_documented() -> None:
+    assert "local function fd_publish(counter_key, stream_key, maxlen, trim, type, at, data)" in PUBLISH_LUA
+    assert json.loads(encode_data({"a": [1, None]})) == {"a": [1, None]}
