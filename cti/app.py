@@ -24,6 +24,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                 await hook(services)
             yield
         finally:
+            for hook in reversed(app.state.on_stopping):
+                await hook(services)
             await services.close()
 
     app = FastAPI(
@@ -33,6 +35,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.on_started = []
+    app.state.on_stopping = []
     install_error_handlers(app)
     for module in (health, auth, agents, contacts, queues, people, sim):
         app.include_router(module.router)

@@ -15,6 +15,7 @@ from cti.bus.memory import MemoryEventBus
 from cti.bus.port import EventBus
 from cti.bus.redis import RedisEventBus
 from cti.calls.recorder import ContactRecorder
+from cti.calls.ringer import PhoneRinger
 from cti.calls.service import CallService
 from cti.config.centre import CentreConfig, load_centre
 from cti.config.settings import Settings
@@ -44,12 +45,14 @@ class Services:
     telephony: Telephony
     calls: CallService
     recorder: ContactRecorder
+    ringer: PhoneRinger
     auth: AuthService
     redis: aioredis.Redis | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
         await self.telephony.stop()
+        await self.ringer.stop()
         await self.recorder.stop()
         await self.router.stop()
         await self.store.close()
@@ -92,6 +95,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     telephony: Telephony = SimTelephony(clock=clock, seed=settings.sim_seed)
     calls = CallService(router, records, telephony, centre, clock)
     recorder = ContactRecorder(bus, records)
+    ringer = PhoneRinger(bus, telephony)
     auth = AuthService(
         centre.users, sessions, clock, idle_s=settings.token_idle_s, absolute_s=settings.token_ttl_s
     )
@@ -107,11 +111,13 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
         telephony=telephony,
         calls=calls,
         recorder=recorder,
+        ringer=ringer,
         auth=auth,
         redis=client,
     )
     await router.start()
     await recorder.start()
+    await ringer.start()
     await telephony.start(calls)
     log.info("frontdoor.started", backend=settings.backend, telephony=telephony.name)
     return services

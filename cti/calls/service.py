@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import structlog
 
-from cti.calls.codes import FAILURE_DEMAND_REASONS, OUTCOME_CODES, REASON_CODES
 from cti.config.centre import CentreConfig
 from cti.domain.clock import Clock
+from cti.domain.codes import FAILURE_DEMAND_REASONS, OUTCOME_CODES, REASON_CODES
 from cti.domain.errors import Conflict, InvalidInput, NotFound
 from cti.domain.model import Contact
 from cti.domain.states import TERMINAL_CONTACT, ContactState

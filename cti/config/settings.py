@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     log_level: LogLevel = "INFO"
     sim_seed: int = 42
-    sim_calls_per_minute: float = Field(default=6.0, ge=0)
+    sim_calls_per_minute: float = Field(default=4.0, ge=0)
 
     @classmethod
     def settings_customise_sources(

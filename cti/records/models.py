@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
+from cti.domain.codes import FAILURE_DEMAND_REASONS
 from cti.domain.identifiers import display_phone, format_nhs_number
 
 CallerType = Literal["professional", "public", "carer", "unknown"]
@@ -22,17 +23,8 @@ OPEN_STATUSES: frozenset[str] = SERVICE_REQUEST_STATUSES - CLOSED_STATUSES
 
 # Reason codes that mean the system failed the caller earlier (Seddon's "failure demand"): a contact
 # carrying one is marked ``failure_demand`` unless the caller of ``update_contact`` says otherwise.
-FAILURE_DEMAND_CODES: frozenset[str] = frozenset(
-    {
-        "progress_chase",
-        "repeat_information",
-        "not_done_as_promised",
-        "callback_not_received",
-        "wrong_service",
-        "error_correction",
-        "complaint",
-    }
-)
+# One list for the whole product: cti.domain.codes.
+FAILURE_DEMAND_CODES: frozenset[str] = frozenset(FAILURE_DEMAND_REASONS)
 
 MatchOutcome = Literal["withheld", "unrecognised", "unknown", "matched", "ambiguous"]
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 
 from cti.api.deps import AgentLike, ServicesDep, Staff, Supervisor
 from cti.api.schemas import ContactOut, MoveIn, PriorityIn, WrapUpIn
-from cti.calls.codes import OUTCOME_CODES, REASON_CODES
 from cti.calls.service import WrapUp
+from cti.domain.codes import OUTCOME_CODES, REASON_CODES
 from cti.domain.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["calls"])
