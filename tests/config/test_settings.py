@@ -38,7 +38,7 @@ def test_defaults() -> None:
     assert settings.public_base_url is None
     assert settings.twilio_auth_token is None
     assert settings.log_level == "INFO"
-    assert (settings.sim_seed, settings.sim_calls_per_minute) == (42, 6.0)
+    assert (settings.sim_seed, settings.sim_calls_per_minute) == (42, 4.0)
 
 
 def test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
