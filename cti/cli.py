@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Frontdoor: contact-centre backend for a health and social care single point of access.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Frontdoor: contact-centre backend for a health and social care single point of access.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 @app.command()
@@ -39,12 +42,16 @@ def serve(
     if settings.demo:
         install_demo(application, settings)
         print_banner(settings)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="warning", ws_per_message_deflate=False)
+    uvicorn.run(
+        application, host=settings.host, port=settings.port, log_level="warning", ws_per_message_deflate=False
+    )
 
 
 @app.command()
-def bench(quick: Annotated[bool, typer.Option(help="Small sizes, for a smoke run")] = False,
-          redis_url: Annotated[str, typer.Option(help="Redis to measure")] = "redis://127.0.0.1:6379/0") -> None:
+def bench(
+    quick: Annotated[bool, typer.Option(help="Small sizes, for a smoke run")] = False,
+    redis_url: Annotated[str, typer.Option(help="Redis to measure")] = "redis://127.0.0.1:6379/0",
+) -> None:
     """Measure routing throughput and latency on memory and Redis, beside the bare ceilings."""
     from cti.bench import run_bench
 
@@ -56,7 +63,9 @@ app.add_typer(config_app, name="config")
 
 
 @config_app.command("check")
-def config_check(folder: Annotated[Path | None, typer.Argument(help="Centre configuration folder")] = None) -> None:
+def config_check(
+    folder: Annotated[Path | None, typer.Argument(help="Centre configuration folder")] = None,
+) -> None:
     """Validate a centre configuration folder; names the file, entry and field of any problem."""
     from cti.config.centre import load_centre
     from cti.config.settings import load_settings

@@ -10,8 +10,23 @@ from typing import Any
 import structlog
 
 # Field names that could carry personal data. Code should never log them; this is the safety net.
-_PERSONAL = frozenset({"cli", "phone", "e164", "caller", "nhs_number", "name", "given_name", "family_name",
-                       "date_of_birth", "address", "postcode", "password", "token"})
+_PERSONAL = frozenset(
+    {
+        "cli",
+        "phone",
+        "e164",
+        "caller",
+        "nhs_number",
+        "name",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "address",
+        "postcode",
+        "password",
+        "token",
+    }
+)
 
 
 def mask_personal(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
