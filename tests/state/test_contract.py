@@ -205,7 +205,9 @@ async def test_overflow_widens_targets_after_wait_and_keeps_place(env: StoreEnv)
 async def test_named_worker_first_then_queue(env: StoreEnv) -> None:
     await agent(env, "worker", ["asc"], T0, available=False)
     await agent(env, "duty", ["asc"], T0)
-    named = RoutingPlan((Stage(0, (personal_target("worker"),), "named_worker"), Stage(30_000, ("asc",), "queue")))
+    named = RoutingPlan(
+        (Stage(0, (personal_target("worker"),), "named_worker"), Stage(30_000, ("asc",), "queue"))
+    )
     c = await env.store.enqueue(call("c1", plan=named), T0 + 10)
     assert c.state is ContactState.QUEUED  # duty is idle, but the named worker comes first
     await env.store.set_status("worker", AVAILABLE, None, T0 + 5_000)
@@ -218,7 +220,9 @@ async def test_named_worker_first_then_queue(env: StoreEnv) -> None:
 async def test_named_worker_unavailable_falls_back_to_queue(env: StoreEnv) -> None:
     await agent(env, "worker", ["asc"], T0, available=False)
     await agent(env, "duty", ["asc"], T0)
-    named = RoutingPlan((Stage(0, (personal_target("worker"),), "named_worker"), Stage(30_000, ("asc",), "queue")))
+    named = RoutingPlan(
+        (Stage(0, (personal_target("worker"),), "named_worker"), Stage(30_000, ("asc",), "queue"))
+    )
     await env.store.enqueue(call("c1", plan=named), T0 + 10)
     await env.store.fire_due(T0 + 10 + 30_000)
     assert (await env.store.get_contact("c1")).agent_id == "duty"
