@@ -16,7 +16,7 @@ from cti.bench.workload import Clock, Workload
 from cti.domain.events import Event
 from cti.state.memory import MemoryStateStore
 
-_EVENT = Event("bench", 0, "bench", 0)
+_EVENT = Event("bench", 0, "bench", 0, {})
 
 
 class _DiscardedEvents:

@@ -128,13 +128,13 @@ class MemoryStateStore(StateStore):
         self._unindex_agent(agent.id)
         self._offer_seq += 1
         offer = Offer(
-            id=f"{contact.id}.o{self._offer_seq}",
-            contact_id=contact.id,
-            agent_id=agent.id,
-            state=OfferState.PENDING,
-            created_at=now,
-            expires_at=now + self.policy.offer_timeout_ms,
-            rule=rule,
+            f"{contact.id}.o{self._offer_seq}",
+            contact.id,
+            agent.id,
+            OfferState.PENDING,
+            now,
+            now + self.policy.offer_timeout_ms,
+            rule,
         )
         self._offers[offer.id] = offer
         self._contact_offers.setdefault(contact.id, []).append(offer.id)
@@ -151,7 +151,9 @@ class MemoryStateStore(StateStore):
             "offer": offer.id,
             "candidates": candidates,
         }
-        log = self._decisions.setdefault(contact.id, deque(maxlen=self.policy.decision_log_per_contact))
+        log = self._decisions.get(contact.id)
+        if log is None:
+            log = self._decisions[contact.id] = deque(maxlen=self.policy.decision_log_per_contact)
         log.append(decision)
         self._emit(
             "offer.created",
@@ -175,21 +177,23 @@ class MemoryStateStore(StateStore):
         candidates = [{"target": t, "agent": e[1], "idle_since": e[0]} for t, e in tops]
         self._offer_contact(contact, agent, target, rule, now, candidates)
 
-    def _route_agent(self, agent: Agent, now: int) -> None:
+    def _route_agent(self, agent: Agent, now: int) -> bool:
         """An agent became routable: give it the first waiting contact in the global order."""
         best, target, tops = self._waiting.best(agent.targets)
         if best is None or target is None:
-            return
+            return False
         contact = self._contacts[best[1]]
         rule = "named_worker" if target.startswith("@") else "first_waiting_contact"
         candidates = [{"target": t, "contact": e[1], "score": e[0]} for t, e in tops]
         self._offer_contact(contact, agent, target, rule, now, candidates)
+        return True
 
     def _make_routable(self, agent: Agent, now: int) -> None:
         if agent.status is AgentStatus.AVAILABLE and agent.engine is EngineState.IDLE:
             agent.idle_since = now
-            self._index_agent(agent)
-            self._route_agent(agent, now)
+            # Match first: an agent who takes a contact at once never needs indexing as idle.
+            if not self._route_agent(agent, now):
+                self._index_agent(agent)
 
     def _requeue(self, contact: Contact, now: int, reason: str) -> None:
         contact.state = advance("contact", CONTACT_TRANSITIONS, contact.state, "requeue")
