@@ -29,6 +29,9 @@ def serve(
     from cti.config.settings import load_settings
     from cti.demo import install_demo, print_banner
 
+    from cti.config.centre import load_centre
+    from cti.domain.errors import ConfigError
+
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["host"] = host
@@ -36,7 +39,12 @@ def serve(
         overrides["port"] = port
     if demo:
         overrides["demo"] = True
-    settings = load_settings(config, **overrides)
+    try:
+        settings = load_settings(config, **overrides)
+        load_centre(settings.centre_dir)  # fail here, clearly, rather than inside the server's start-up
+    except ConfigError as exc:
+        typer.echo(f"frontdoor: invalid configuration: {exc.message}", err=True)
+        raise typer.Exit(2) from None
     logs.configure(settings.log_level)
     application = create_app(settings)
     if settings.demo:
