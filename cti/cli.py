@@ -26,10 +26,9 @@ def serve(
 
     from cti import logs
     from cti.app import create_app
+    from cti.config.centre import load_centre
     from cti.config.settings import load_settings
     from cti.demo import install_demo, print_banner
-
-    from cti.config.centre import load_centre
     from cti.domain.errors import ConfigError
 
     overrides: dict[str, object] = {}
