@@ -7,15 +7,14 @@ the same event.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from cti.bus.port import EventBus
-from cti.domain.events import CENTRE_STREAM, Event, Resync
+from cti.calls.follower import StreamFollower
+from cti.domain.events import Event
 from cti.records.repository import Records
 
 log = structlog.get_logger(__name__)
@@ -25,39 +24,14 @@ def _at(event: Event) -> datetime:
     return datetime.fromtimestamp(event.at / 1000, tz=UTC)
 
 
-class ContactRecorder:
+class ContactRecorder(StreamFollower):
+    name = "recorder"
+
     def __init__(self, bus: EventBus, records: Records) -> None:
-        self.bus = bus
+        super().__init__(bus)
         self.records = records
         self._held_since: dict[str, int] = {}
         self._hold_ms: dict[str, int] = {}
-        self._task: asyncio.Task[None] | None = None
-        self.last_seq = 0
-
-    async def start(self) -> None:
-        self.last_seq = await self.bus.last_seq(CENTRE_STREAM)
-        self._task = asyncio.create_task(self._follow(), name="contact-recorder")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _follow(self) -> None:
-        subscription = self.bus.subscribe(CENTRE_STREAM, after_seq=self.last_seq, max_pending=10_000)
-        try:
-            async for item in subscription:
-                if isinstance(item, Resync):
-                    log.warning("recorder.resync", reason=item.reason, last_seq=item.last_seq)
-                    continue
-                try:
-                    await self.apply(item)
-                except Exception:
-                    log.exception("recorder.failed", type=item.type, seq=item.seq)
-                self.last_seq = item.seq
-        finally:
-            await subscription.close()
 
     async def apply(self, event: Event) -> None:
         data: dict[str, Any] = event.data
