@@ -104,7 +104,9 @@ class CallService:
             )
             await self.telephony.transfer_out(call.call_id, placement.transfer_to)
         else:
-            await self.records.update_contact(call.call_id, queue=placement.queue, queued_at=now)
+            await self.records.update_contact(
+                call.call_id, queue=placement.queue, ivr_ended_at=now, queued_at=now
+            )
         log.info(
             "call.arrived",
             contact=call.call_id,
