@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.encoders import jsonable_encoder
 
 from cti.api.deps import ServicesDep, Staff
 from cti.domain.errors import NotFound
@@ -16,22 +17,22 @@ router = APIRouter(prefix="/api/people", tags=["people"])
 Reason = Annotated[str, Query(min_length=3, max_length=200, description="Why the record is opened (audited)")]
 
 
+_SHOWN_PROPERTIES = ("display_name", "nhs_display", "display_number", "outcome")
+
+
 def _json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _json(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for extra in ("display_name", "nhs_display", "display_number", "outcome"):
-            if hasattr(type(value), extra):
-                out[extra] = getattr(value, extra)
-        return out
+    """Records' dataclasses as JSON, with the display properties agents read (names, NHS 3-3-4)."""
     if isinstance(value, list | tuple):
         return [_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+    encoded = jsonable_encoder(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for name in _SHOWN_PROPERTIES:
+            if hasattr(type(value), name):
+                encoded[name] = getattr(value, name)
+        for field in dataclasses.fields(value):
+            if isinstance(getattr(value, field.name), list):
+                encoded[field.name] = _json(getattr(value, field.name))
+    return encoded
 
 
 @router.get("/lookup")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -38,7 +39,5 @@ async def queue_waiting(queue_id: str, user: Supervisor, svc: ServicesDep) -> li
     return [ContactOut.of(c) for c in await svc.store.waiting() if c.queue == queue_id]
 
 
-def _dt(ms: int) -> Any:
-    from datetime import UTC, datetime
-
+def _dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from cti.api.deps import ServicesDep, Supervisor
 from cti.api.schemas import SimCallIn
-from cti.domain.errors import Conflict, NotFound
+from cti.domain.errors import Conflict, InvalidInput, NotFound
 from cti.telephony.port import InboundCall
 
 router = APIRouter(prefix="/api/sim", tags=["simulator"])
@@ -26,8 +26,6 @@ async def place_call(body: SimCallIn, user: Supervisor, svc: ServicesDep) -> dic
     sim = _sim(svc)
     call_id = "sim-" + uuid.uuid4().hex[:12]
     if body.queue not in svc.centre.queues:
-        from cti.domain.errors import InvalidInput
-
         raise InvalidInput(f"unknown queue '{body.queue}'", error_id="unknown_queue", field="queue")
     await sim.place_call(
         InboundCall(
