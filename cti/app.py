@@ -39,4 +39,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, auth, agents, contacts, queues, people, sim):
         app.include_router(module.router)
+    # Capabilities with their own package add their routes and start/stop hooks.
+    from cti import desktop
+
+    desktop.install(app)
     return app

@@ -15,10 +15,11 @@ from cti.bus.memory import MemoryEventBus
 from cti.bus.port import EventBus
 from cti.bus.redis import RedisEventBus
 from cti.calls.recorder import ContactRecorder
-from cti.calls.ringer import PhoneRinger
 from cti.calls.service import CallService
 from cti.config.centre import CentreConfig, load_centre
 from cti.config.settings import Settings
+from cti.desktop.feed import DesktopFeed
+from cti.desktop.sources import Sources
 from cti.domain.clock import Clock, SystemClock
 from cti.domain.model import Policy
 from cti.records.engine import create_engine, migrate
@@ -45,7 +46,7 @@ class Services:
     telephony: Telephony
     calls: CallService
     recorder: ContactRecorder
-    ringer: PhoneRinger
+    ringer: DesktopFeed  # publishes each offer's screen-pop to the agent's stream, then rings
     auth: AuthService
     redis: aioredis.Redis | None = None
     extras: dict[str, Any] = field(default_factory=dict)
@@ -95,7 +96,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     telephony: Telephony = SimTelephony(clock=clock, seed=settings.sim_seed)
     calls = CallService(router, records, telephony, centre, clock)
     recorder = ContactRecorder(bus, records)
-    ringer = PhoneRinger(bus, telephony)
+    ringer = DesktopFeed(bus, telephony, Sources(store=store, records=records, centre=centre, clock=clock))
     auth = AuthService(
         centre.users, sessions, clock, idle_s=settings.token_idle_s, absolute_s=settings.token_ttl_s
     )

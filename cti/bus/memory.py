@@ -85,11 +85,12 @@ class Inbox:
 
 
 class _Stream:
-    __slots__ = ("events", "last", "subs")
+    __slots__ = ("events", "last", "source", "subs")
 
     def __init__(self, maxlen: int) -> None:
         self.events: deque[Event] = deque(maxlen=maxlen)
         self.last = 0
+        self.source = 0  # the last source seq accepted by publish_once
         self.subs: set[MemorySubscription] = set()
 
     def first(self) -> int:
@@ -136,6 +137,18 @@ class MemoryEventBus(EventBus):
 
     async def publish(self, stream: str, type: str, data: dict[str, Any], at: int) -> Event:
         return self.append(stream, type, data, at)
+
+    async def publish_once(
+        self, stream: str, source_seq: int, type: str, data: dict[str, Any], at: int
+    ) -> Event | None:
+        check_source_seq(source_seq)
+        st = self._stream(stream)
+        if source_seq <= st.source:
+            return None
+        # No await between the check and the append: atomic under asyncio.
+        event = self.append(stream, type, data, at)
+        st.source = source_seq
+        return event
 
     async def read_after(self, stream: str, after_seq: int, limit: int = 1000) -> list[Event] | Resync:
         _check_read(after_seq, limit)
@@ -255,6 +268,11 @@ class MemorySubscription(Subscription):
         self._position = chunk[-1].seq
         self._buffer.extend(chunk[1:])
         return chunk[0]
+
+
+def check_source_seq(source_seq: int) -> None:
+    if isinstance(source_seq, bool) or not isinstance(source_seq, int) or source_seq < 1:
+        raise ValueError("source_seq must be a positive integer")
 
 
 def _check_read(after_seq: int, limit: int) -> None:

@@ -9,6 +9,8 @@ Redis layout (shared with the Redis state store, whose scripts publish in the sa
 state change): ``{prefix}:seq:{stream}`` is the counter; ``{prefix}:stream:{stream}`` is a Redis stream
 whose entry IDs are ``{seq}-0`` with fields ``type``, ``at`` (epoch ms) and ``data`` (JSON object).
 The exact publishing step (a Lua function to embed) is documented and exported in ``cti.bus.redis``.
+``{prefix}:src:{stream}`` holds the last source sequence number accepted by ``publish_once`` on the
+stream (an integer as text), checked and set in the same script as the append.
 
 A starting point beyond the newest sequence number (e.g. one seen before the stream was reset) is not
 in the stream's history either: it too gets ``Resync(reason="trimmed")``. A ``Resync`` supersedes the
@@ -38,6 +40,19 @@ class EventBus(ABC):
     @abstractmethod
     async def publish(self, stream: str, type: str, data: dict[str, Any], at: int) -> Event:
         """Append an event; returns it with its sequence number."""
+
+    @abstractmethod
+    async def publish_once(
+        self, stream: str, source_seq: int, type: str, data: dict[str, Any], at: int
+    ) -> Event | None:
+        """Append an event only if ``source_seq`` is greater than the last source seq accepted on the
+        stream (none yet: any positive one is); else append nothing and return None.
+
+        Check, record and append are one atomic step, so when several nodes derive the same events
+        from one source (each following the centre stream), the first to publish a source seq wins
+        and the others skip: every event is appended once, in source order, with a dense seq of its
+        own. ``source_seq`` must be positive. ``publish`` does not touch the source seq.
+        """
 
     @abstractmethod
     async def read_after(self, stream: str, after_seq: int, limit: int = 1000) -> list[Event] | Resync:

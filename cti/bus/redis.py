@@ -10,6 +10,9 @@ script and call ``fd_publish`` once per event: the events are numbered in the sa
 state change. The counter and the stream must only ever be written this way; ``decode_entry`` turns an
 entry back into an ``Event``.
 
+``publish_once`` runs ``PUBLISH_ONCE_SCRIPT``: only if the source seq is greater than the one at
+``source_key(prefix, stream)`` does it record it and call ``fd_publish``, in the same script.
+
 Subscriptions read with ``XREAD BLOCK`` on a dedicated connection of the client's pool (one per
 subscription), so the client's ``socket_timeout``, if set, must exceed ``block_ms``. The bus closes the
 client only if it created it (``from_url``).
@@ -30,7 +33,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from cti.bus.memory import Inbox
+from cti.bus.memory import Inbox, check_source_seq
 from cti.bus.port import EventBus, Subscription
 from cti.domain.events import Event, Resync
 
@@ -50,6 +53,13 @@ PUBLISH_SCRIPT = (
     PUBLISH_LUA + "return fd_publish(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])\n"
 )
 
+# KEYS: source, counter and stream keys. ARGV: the source seq, then as above. nil: source seq not newer.
+PUBLISH_ONCE_SCRIPT = PUBLISH_LUA + (
+    "if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '0') then return false end\n"
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "return fd_publish(KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])\n"
+)
+
 _RETRY_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -59,6 +69,10 @@ def counter_key(prefix: str, stream: str) -> str:
 
 def stream_key(prefix: str, stream: str) -> str:
     return f"{prefix}:stream:{stream}"
+
+
+def source_key(prefix: str, stream: str) -> str:
+    return f"{prefix}:src:{stream}"
 
 
 def encode_data(data: dict[str, Any]) -> str:
@@ -111,6 +125,7 @@ class RedisEventBus(EventBus):
         self.block_ms = block_ms
         self.read_count = read_count
         self._script = client.register_script(PUBLISH_SCRIPT)
+        self._once_script = client.register_script(PUBLISH_ONCE_SCRIPT)
         self._subs: set[RedisSubscription] = set()
         self._owns_client = False
         self._closed = False
@@ -129,6 +144,17 @@ class RedisEventBus(EventBus):
         args: list[str | int] = [self.maxlen, self.trim, type, at, encode_data(data)]
         seq = await self._script(keys=keys, args=args)
         return Event(stream, int(seq), type, at, data)
+
+    async def publish_once(
+        self, stream: str, source_seq: int, type: str, data: dict[str, Any], at: int
+    ) -> Event | None:
+        if self._closed:
+            raise RuntimeError("event bus is closed")
+        check_source_seq(source_seq)
+        keys = [key(self.prefix, stream) for key in (source_key, counter_key, stream_key)]
+        args: list[str | int] = [source_seq, self.maxlen, self.trim, type, at, encode_data(data)]
+        seq = await self._once_script(keys=keys, args=args)
+        return None if seq is None else Event(stream, int(seq), type, at, data)
 
     async def read_after(self, stream: str, after_seq: int, limit: int = 1000) -> list[Event] | Resync:
         if after_seq < 0:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cti.calls.ringer import PhoneRinger
 from cti.config.settings import Settings
+from cti.desktop.feed import DesktopFeed
 from cti.domain.clock import ManualClock
 from cti.telephony.sim import SimTelephony
 from cti.wiring import Services, build_services
@@ -36,7 +36,7 @@ async def services(settings: Settings, clock: ManualClock) -> AsyncIterator[Serv
 
 
 @pytest.fixture
-def ringer(services: Services) -> PhoneRinger:
+def ringer(services: Services) -> DesktopFeed:
     """The composition root's ringer (started with the services)."""
     return services.ringer
 

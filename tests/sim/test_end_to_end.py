@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cti.calls.ringer import PhoneRinger
 from cti.calls.service import WrapUp
+from cti.desktop.feed import DesktopFeed
 from cti.domain.clock import ManualClock
 from cti.domain.states import AgentStatus, ContactState, OfferState
 from cti.records.models import Contact as ContactRecord
@@ -33,7 +33,7 @@ async def offer_for(services: Services, agent: str) -> str:
 
 
 async def test_a_call_is_rung_answered_held_ended_and_wrapped_up(
-    services: Services, sim: SimTelephony, ringer: PhoneRinger, clock: ManualClock
+    services: Services, sim: SimTelephony, ringer: DesktopFeed, clock: ManualClock
 ) -> None:
     await services.router.set_status("agent15", AgentStatus.AVAILABLE)  # BED only
     call_id = sim.new_call_id()
@@ -90,7 +90,7 @@ async def test_a_call_is_rung_answered_held_ended_and_wrapped_up(
 
 
 async def test_caller_hanging_up_while_the_agent_is_rung_cancels_the_offer(
-    services: Services, sim: SimTelephony, ringer: PhoneRinger, clock: ManualClock
+    services: Services, sim: SimTelephony, ringer: DesktopFeed, clock: ManualClock
 ) -> None:
     await services.router.set_status("agent15", AgentStatus.AVAILABLE)
     call_id = sim.new_call_id()
@@ -117,7 +117,7 @@ async def test_caller_hanging_up_while_the_agent_is_rung_cancels_the_offer(
 
 
 async def test_an_offer_that_times_out_stops_the_ringing(
-    services: Services, sim: SimTelephony, ringer: PhoneRinger, clock: ManualClock
+    services: Services, sim: SimTelephony, ringer: DesktopFeed, clock: ManualClock
 ) -> None:
     await services.router.set_status("agent15", AgentStatus.AVAILABLE)
     call_id = sim.new_call_id()

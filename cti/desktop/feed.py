@@ -1,0 +1,197 @@
+"""The agent desktop feed: the centre stream turned into each agent's own stream, and the phone rung.
+
+Every node follows the centre stream and derives the same messages from each event; ``publish_once``
+lets the first node to publish a message append it and makes the others skip it, so each message is
+on ``agent:{id}`` exactly once with a dense per-agent seq (what a reconnecting desktop resumes from).
+The source seq of a message is ``centre seq * FANOUT + its index`` among the messages the event gives
+that agent: which messages an event gives is decided from the event alone, never from a read, so every
+node numbers them alike.
+
+Ringing lives here (not in a separate follower) so that the screen-pop is on the agent's stream
+before the phone rings: the node that published ``offer.created`` rings (exactly one per offer), the
+node that published ``offer.ended`` stops the ringing. The ringing node then checks the offer: if it
+ended meanwhile (possibly stopped by another node before this ring), it stops the ringing too, so a
+stop may come twice and adapters treat it as idempotent. If the ringing node dies before ringing,
+the offer times out and the call is offered again (lesson 5).
+
+Without pop sources (a composition without records, ``sources=None``) it only rings and stops
+ringing, on every node, as the phone ringer it replaces did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+
+from cti.bus.port import EventBus
+from cti.calls.follower import StreamFollower
+from cti.desktop.catalogue import agent_stream
+from cti.desktop.screenpop import fallback_pop, screen_pop
+from cti.desktop.snapshot import agent_snapshot
+from cti.desktop.sources import PopSources
+from cti.domain.errors import NotFound
+from cti.domain.events import Event
+from cti.domain.states import OfferState
+from cti.telephony.port import Telephony
+
+__all__ = ["FANOUT", "OFFER_ENDED", "DesktopFeed", "agent_snapshot", "plan"]
+
+log = structlog.get_logger(__name__)
+
+FANOUT = 4  # more than the most messages one centre event gives one agent
+POP_TIMEOUT_S = 0.8  # the target is a pop within 1 s; past this the offer goes out without one
+
+OFFER_ENDED = {
+    "offer.timed_out": "timed_out",
+    "offer.rejected": "rejected",
+    "offer.cancelled": "cancelled",
+    "offer.rescinded": "rescinded",
+}
+# centre event -> (the contact's state now, what happened)
+CONTACT_CHANGES = {
+    "offer.accepted": ("connected", "connected"),
+    "contact.held": ("held", "held"),
+    "contact.resumed": ("connected", "resumed"),
+    "contact.wrap_up": ("wrap_up", "wrap_up"),
+    "contact.closed": ("closed", "closed"),
+}
+# Engine changes the store makes without an ``agent.engine`` event of their own.
+IMPLIED_ENGINE = {"offer.created": "offered", "offer.accepted": "busy", "contact.wrap_up": "wrap_up"}
+CONTACT_FIELDS = ("offer", "queue", "waited_ms", "wrap_up_until", "by")
+
+
+def plan(event: Event) -> list[str]:
+    """The desktop message types ``event`` gives its agent, in order: a function of the event only."""
+    if not isinstance(event.data.get("agent"), str):
+        return []
+    kind = event.type
+    if kind in ("agent.status", "agent.engine"):
+        return ["agent.state"]
+    if kind == "offer.created":
+        return ["offer.created", "agent.state"]
+    if kind in OFFER_ENDED:
+        return ["offer.ended"]
+    if kind in CONTACT_CHANGES:
+        return ["contact.updated", "agent.state"] if kind in IMPLIED_ENGINE else ["contact.updated"]
+    return ["event"]
+
+
+class DesktopFeed(StreamFollower):
+    name = "desktop"
+
+    def __init__(
+        self,
+        bus: EventBus,
+        telephony: Telephony,
+        sources: PopSources | None = None,
+        *,
+        pop_timeout_s: float = POP_TIMEOUT_S,
+    ) -> None:
+        super().__init__(bus)
+        self.telephony = telephony
+        self.sources = sources
+        self.pop_timeout_s = pop_timeout_s
+
+    def attach(self, sources: PopSources) -> None:
+        """Start publishing desktop messages (with screen-pops) from the next event on."""
+        self.sources = sources
+
+    async def apply(self, event: Event) -> None:
+        kinds = plan(event)
+        if not kinds:
+            return
+        agent: str = event.data["agent"]
+        if self.sources is None:
+            await self._ring_only(event, agent)
+            return
+        stream = agent_stream(agent)
+        for index, kind in enumerate(kinds):
+            data = await self._message(self.sources, kind, event, agent)
+            published = await self.bus.publish_once(stream, event.seq * FANOUT + index, kind, data, event.at)
+            if published is not None and kind in ("offer.created", "offer.ended"):
+                await self._phone(kind, data["contact"], agent)
+            if published is not None and kind == "offer.created":
+                await self._unring_if_over(self.sources, data["offer"], data["contact"], agent)
+
+    async def _ring_only(self, event: Event, agent: str) -> None:
+        contact = event.data.get("contact")
+        if isinstance(contact, str) and event.type == "offer.created":
+            await self._phone("offer.created", contact, agent)
+        elif isinstance(contact, str) and event.type in OFFER_ENDED:
+            await self._phone("offer.ended", contact, agent)
+
+    async def _phone(self, kind: str, contact: str, agent: str) -> None:
+        # A telephony failure must not stop the messages that follow (the agent's state).
+        try:
+            if kind == "offer.created":
+                await self.telephony.ring(contact, agent)
+            else:
+                await self.telephony.stop_ringing(contact, agent)
+        except Exception:
+            log.exception("desktop.telephony_failed", command=kind, contact=contact, agent=agent)
+
+    async def _unring_if_over(self, sources: PopSources, offer_id: str, contact: str, agent: str) -> None:
+        """The offer may have ended while the pop was built or the phone was being rung, and another
+        node may have published its end (and stopped the ringing) before this ring: stop it again,
+        rather than leave an agent's phone ringing for a caller who has gone (lesson 6)."""
+        try:
+            state = (await sources.store.get_offer(offer_id)).state
+        except NotFound:
+            state = None
+        except Exception:
+            log.exception("desktop.offer_check_failed", offer=offer_id)
+            return
+        if state not in (OfferState.PENDING, OfferState.ACCEPTED):
+            await self._phone("offer.ended", contact, agent)
+
+    async def _message(self, sources: PopSources, kind: str, event: Event, agent: str) -> dict[str, Any]:
+        data = event.data
+        if kind == "offer.created":
+            return {
+                "offer": data["offer"],
+                "contact": data["contact"],
+                "expires_at": data["expires_at"],
+                "screen_pop": await self._pop(sources, event),
+            }
+        if kind == "agent.state":
+            return await self._agent_state(sources, event, agent)
+        if kind == "offer.ended":
+            return {"offer": data["offer"], "contact": data["contact"], "why": OFFER_ENDED[event.type]}
+        if kind == "contact.updated":
+            state, change = CONTACT_CHANGES[event.type]
+            extra = {k: data[k] for k in CONTACT_FIELDS if data.get(k) is not None}
+            return {"contact": data["contact"], "state": state, "change": change, **extra}
+        return {"type": event.type, "data": data}
+
+    async def _pop(self, sources: PopSources, event: Event) -> dict[str, Any]:
+        contact, decision = event.data["contact"], event.data.get("decision")
+        try:
+            return await asyncio.wait_for(
+                screen_pop(sources, contact, decision=decision), timeout=self.pop_timeout_s
+            )
+        except TimeoutError:
+            log.warning("desktop.screen_pop_late", contact=contact, timeout_s=self.pop_timeout_s)
+        except Exception:
+            log.exception("desktop.screen_pop_failed", contact=contact)
+        # The call must still be offered (and ring), with a pop that says the records are unavailable.
+        return fallback_pop(contact, event.data.get("queue"), sources.clock.now_ms())
+
+    async def _agent_state(self, sources: PopSources, event: Event, agent: str) -> dict[str, Any]:
+        data = event.data
+        status, reason = data.get("status"), data.get("reason")
+        if status is None or (status == "not_ready" and "reason" not in data):
+            # The event does not say (an offer, a call, wrap-up, an engine change): ask the store.
+            try:
+                known = await sources.store.get_agent(agent)
+                status, reason = known.status, known.reason
+            except NotFound:
+                status = status or "available"  # only an available agent is offered a call
+        engine = IMPLIED_ENGINE.get(event.type, data.get("engine"))
+        return {
+            "status": str(status),
+            "reason": None if reason is None else str(reason),
+            "engine": str(engine),
+            "since": event.at,
+        }
