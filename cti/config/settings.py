@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     sim_seed: int = 42
     sim_calls_per_minute: float = Field(default=4.0, ge=0)
+    handover_timeout_s: float = Field(default=60.0, gt=0)  # no specialist by then: caller back with the agent
 
     @classmethod
     def settings_customise_sources(

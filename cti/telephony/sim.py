@@ -8,28 +8,35 @@ must cancel offers, or the agent answers silence).
 Every command the domain gives is appended to the leg's log, including commands for legs that have
 already ended (``ok=False``): races are visible, never fatal. Logs carry call ids and states only,
 never the caller's number.
+
+Consults (warm handover) are legs of their own (see ``cti.sim.legs``); the commands that join two legs
+are logged on both.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 import structlog
 
 from cti.domain.clock import Clock
 from cti.domain.errors import Conflict
-from cti.sim.legs import Command, Leg, LegState, LegView, Ring, RingListener
+from cti.sim.legs import Command, Leg, LegBook, LegState, LegView, Ring, RingListener
 from cti.telephony.port import CallHandler, InboundCall, Telephony
 
 __all__ = ["Command", "LegState", "LegView", "Ring", "RingListener", "SimTelephony"]
 
 log = structlog.get_logger(__name__)
 
+LIVE = tuple(s for s in LegState if s is not LegState.ENDED)
+CONSULT_WAITING = (LegState.QUEUED, LegState.RINGING_AGENT)
+CONSULT_ANSWERED = (LegState.RESERVED, LegState.CONSULTING)
 
-class SimTelephony(Telephony):
+
+class SimTelephony(LegBook, Telephony):
     name = "sim"
 
     def __init__(
@@ -42,14 +49,9 @@ class SimTelephony(Telephony):
         max_ended_legs: int = 1000,
         max_commands_per_leg: int = 64,
     ) -> None:
-        self.clock = clock
+        super().__init__(clock, keep_ended_ms, max_ended_legs, max_commands_per_leg)
         self.max_live_legs = max_live_legs
-        self.keep_ended_ms = keep_ended_ms
-        self.max_ended_legs = max_ended_legs
-        self.max_commands_per_leg = max_commands_per_leg
         self._handler: CallHandler | None = None
-        self._legs: dict[str, Leg] = {}
-        self._ended: OrderedDict[str, int] = OrderedDict()  # call id -> ended at, oldest first
         self._listeners: dict[str, list[RingListener]] = {}
         # A run tag keeps call ids unique across restarts (contact ids are primary keys in records).
         self._run = f"{clock.now_ms():x}{random.Random(seed).getrandbits(16):04x}"
@@ -93,7 +95,9 @@ class SimTelephony(Telephony):
     async def caller_hangs_up(self, call_id: str) -> bool:
         """The simulated caller hangs up; False if the leg is unknown or already over."""
         leg = self._legs.get(call_id)
-        if leg is None or leg.state is LegState.ENDED:
+        if leg is not None and leg.transferred_to is not None:
+            return await self.caller_hangs_up(leg.transferred_to)  # the caller is on the consult leg
+        if leg is None or leg.state is LegState.ENDED or not leg.has_caller:
             return False
         self._end(leg, "caller")
         log.info("sim.caller_hung_up", call=call_id)
@@ -128,7 +132,8 @@ class SimTelephony(Telephony):
             return
         leg.ringing_agent = None
         leg.agent = agent_id
-        self._change(leg, LegState.CONNECTED)
+        # A consult answered without the caller on it only reserves the specialist (see ``consult``).
+        self._change(leg, LegState.CONNECTED if leg.has_caller else LegState.RESERVED)
 
     async def hold(self, call_id: str) -> None:
         leg = self._record(call_id, "hold", None, allowed=(LegState.CONNECTED,))
@@ -141,61 +146,91 @@ class SimTelephony(Telephony):
             self._change(leg, LegState.CONNECTED)
 
     async def hangup(self, call_id: str) -> None:
-        live = tuple(s for s in LegState if s is not LegState.ENDED)
-        leg = self._record(call_id, "hangup", None, allowed=live)
-        if leg is not None:
-            self._end(leg, "agent")
+        leg = self._record(call_id, "hangup", None, allowed=LIVE)
+        if leg is None:
+            return
+        if leg.consult is not None and leg.has_caller:
+            # A consult is open: the agent leaves, the caller stays parked on hold (like a caller in a
+            # conference the agent walked out of) until the domain moves them on.
+            leg.agent = None
+            self._change(leg, leg.state)
+            return
+        self._end(leg, "agent")
 
     async def transfer_out(self, call_id: str, number: str) -> None:
-        live = tuple(s for s in LegState if s is not LegState.ENDED)
-        leg = self._record(call_id, "transfer_out", None, allowed=live, target=number)
+        leg = self._record(call_id, "transfer_out", None, allowed=LIVE, target=number)
         if leg is not None:
             self._end(leg, "transfer")
 
-    # --- reading -------------------------------------------------------------------------------
-    def legs(self) -> list[LegView]:
-        """Every leg still kept (live and recently ended), oldest first."""
-        return [leg.view() for leg in self._legs.values()]
+    # --- consults (warm handover) --------------------------------------------------------------
+    async def open_consult(
+        self, parent_call_id: str, consult_call_id: str, from_agent: str, queue: str
+    ) -> None:
+        parent = self._record(
+            parent_call_id, "open_consult", from_agent, allowed=LIVE, target=consult_call_id
+        )
+        existing = self._legs.get(consult_call_id)
+        if existing is not None and existing.state is not LegState.ENDED:
+            raise Conflict("a call with this id is already in progress", error_id="call_exists")
+        self._ended.pop(consult_call_id, None)
+        known = self._legs.get(parent_call_id)
+        base = known.call if known is not None else InboundCall(parent_call_id, None, "", queue)
+        leg = Leg(
+            replace(base, call_id=consult_call_id, queue=queue),
+            LegState.QUEUED,
+            self.clock.now_ms(),
+            deque(maxlen=self.max_commands_per_leg),
+            parent=parent_call_id,
+            from_agent=from_agent,
+            has_caller=False,
+        )
+        leg.commands.append(Command(self.clock.now_ms(), "open_consult", from_agent, parent_call_id))
+        self._legs[consult_call_id] = leg
+        if parent is not None:
+            parent.consult = consult_call_id
+        log.info("sim.consult_opened", call=parent_call_id, consult=consult_call_id, queue=queue)
 
-    def calls(self) -> list[LegView]:
-        """Live legs only."""
-        return [leg.view() for leg in self._legs.values() if leg.state is not LegState.ENDED]
+    async def consult(
+        self, parent_call_id: str, consult_call_id: str, from_agent: str, specialist: str
+    ) -> None:
+        leg = self._legs.get(consult_call_id)
+        ok = leg is not None and leg.state is LegState.RESERVED and leg.agent == specialist
+        self._record(parent_call_id, "consult", specialist, allowed=None, target=consult_call_id, ok=ok)
+        if self._record(consult_call_id, "consult", specialist, allowed=None, target=from_agent, ok=ok):
+            assert leg is not None
+            self._change(leg, LegState.CONSULTING)
 
-    def leg(self, call_id: str) -> LegView | None:
-        leg = self._legs.get(call_id)
-        return None if leg is None else leg.view()
+    async def complete_transfer(
+        self, parent_call_id: str, consult_call_id: str, from_agent: str, specialist: str | None
+    ) -> None:
+        parent, leg = self._legs.get(parent_call_id), self._legs.get(consult_call_id)
+        ok = (
+            parent is not None
+            and parent.state is not LegState.ENDED
+            and leg is not None
+            and (leg.state in CONSULT_ANSWERED or (leg.state in CONSULT_WAITING and specialist is None))
+            and (specialist is None or leg.agent == specialist)
+        )
+        name = "complete_transfer"
+        self._record(parent_call_id, name, specialist, allowed=None, target=consult_call_id, ok=ok)
+        self._record(consult_call_id, name, specialist, allowed=None, target=parent_call_id, ok=ok)
+        if not ok or parent is None or leg is None:
+            return
+        leg.has_caller = True
+        parent.consult = None
+        parent.transferred_to = consult_call_id
+        self._end(parent, "transfer")
+        # Answered (even if the domain did not know yet): caller and specialist talk; else the caller waits.
+        self._change(leg, LegState.CONNECTED if leg.state in CONSULT_ANSWERED else leg.state)
 
-    def log(self, call_id: str) -> list[str]:
-        """Names of the commands the domain gave for a call, in order."""
-        leg = self._legs.get(call_id)
-        return [] if leg is None else [c.name for c in leg.commands]
-
-    def ringing(self, agent_id: str) -> str | None:
-        """The call ringing on the agent's phone, if any."""
-        for leg in self._legs.values():
-            if leg.ringing_agent == agent_id:
-                return leg.call.call_id
-        return None
-
-    def live_count(self) -> int:
-        return len(self._legs) - len(self._ended)
-
-    async def wait_change(self, call_id: str, seen_version: int, timeout_s: float) -> int:
-        """Wait until the leg changes after ``seen_version`` (or the timeout); returns its version.
-
-        -1 when the leg is not (or no longer) kept.
-        """
-        leg = self._legs.get(call_id)
-        if leg is None:
-            return -1
-        if leg.version == seen_version:
-            changed = leg.changed
-            try:
-                async with asyncio.timeout(max(0.0, timeout_s)):
-                    await changed.wait()
-            except TimeoutError:
-                pass
-        return leg.version
+    async def cancel_consult(self, parent_call_id: str, consult_call_id: str) -> None:
+        parent = self._legs.get(parent_call_id)
+        leg = self._record(consult_call_id, "cancel_consult", None, allowed=LIVE, target=parent_call_id)
+        self._record(parent_call_id, "cancel_consult", None, allowed=LIVE, target=consult_call_id)
+        if parent is not None and parent.consult == consult_call_id:
+            parent.consult = None
+        if leg is not None and not leg.has_caller:
+            self._end(leg, "cancelled")
 
     # --- listeners -----------------------------------------------------------------------------
     def on_ring(self, agent_id: str, listener: RingListener) -> Callable[[], None]:
@@ -220,48 +255,3 @@ class SimTelephony(Telephony):
                 listener(ring)
             except Exception:
                 log.exception("sim.ring_listener_failed", call=ring.call_id, agent=ring.agent_id)
-
-    # --- internals -----------------------------------------------------------------------------
-    def _record(
-        self,
-        call_id: str,
-        name: str,
-        agent_id: str | None,
-        *,
-        allowed: tuple[LegState, ...] | None,
-        target: str | None = None,
-        ok: bool | None = None,
-    ) -> Leg | None:
-        """Log the command on its leg; the leg if it can be carried out, else None."""
-        leg = self._legs.get(call_id)
-        if leg is None:
-            log.warning("sim.command_for_unknown_call", command=name, call=call_id, agent=agent_id)
-            return None
-        done = (leg.state in allowed) if allowed is not None else bool(ok)
-        leg.commands.append(Command(self.clock.now_ms(), name, agent_id, target, done))
-        if not done:
-            log.info("sim.command_ignored", command=name, call=call_id, agent=agent_id, state=leg.state)
-            return None
-        return leg
-
-    def _change(self, leg: Leg, state: LegState) -> None:
-        leg.state = state
-        leg.version += 1
-        changed, leg.changed = leg.changed, asyncio.Event()
-        changed.set()
-
-    def _end(self, leg: Leg, by: str) -> None:
-        leg.ended_at = self.clock.now_ms()
-        leg.ended_by = by
-        self._ended[leg.call.call_id] = leg.ended_at
-        self._change(leg, LegState.ENDED)
-
-    def _prune(self) -> None:
-        """Forget ended legs past their keep time, and the oldest beyond the cap."""
-        horizon = self.clock.now_ms() - self.keep_ended_ms
-        while self._ended:
-            call_id, ended_at = next(iter(self._ended.items()))
-            if ended_at > horizon and len(self._ended) <= self.max_ended_legs:
-                break
-            del self._ended[call_id]
-            self._legs.pop(call_id, None)

@@ -1,0 +1,37 @@
+"""Follows the centre stream for what happens to handed-over calls (the router's own events)."""
+
+from __future__ import annotations
+
+from cti.bus.port import EventBus
+from cti.calls.follower import StreamFollower
+from cti.domain.events import Event, Resync
+from cti.handover.reactions import HandoverReactions
+
+
+class HandoverFollower(StreamFollower):
+    name = "handover"
+
+    def __init__(self, bus: EventBus, handovers: HandoverReactions) -> None:
+        super().__init__(bus)
+        self.handovers = handovers
+
+    async def apply(self, event: Event) -> None:
+        contact = event.data.get("contact")
+        if not isinstance(contact, str) or not self.handovers.concerns(contact):
+            return
+        agent = event.data.get("agent")
+        match event.type:
+            case "offer.created" if isinstance(agent, str):
+                await self.handovers.consult_offered(contact, agent)
+            case "offer.accepted" if isinstance(agent, str):
+                await self.handovers.specialist_answered(contact, agent)
+            case "contact.wrap_up":
+                await self.handovers.contact_wrapped_up(contact, str(event.data.get("by", "")))
+            case "contact.abandoned":
+                await self.handovers.consult_abandoned(contact)
+            case _:
+                return
+
+    async def on_resync(self, resync: Resync) -> None:
+        await super().on_resync(resync)
+        await self.handovers.reconcile()
