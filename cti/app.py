@@ -40,8 +40,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     for module in (health, auth, agents, contacts, queues, people, sim):
         app.include_router(module.router)
     # Capabilities with their own package add their routes and start/stop hooks.
-    from cti import desktop, handover
+    from cti import desktop, handover, live
 
     desktop.install(app)
+    live.install(app)
     handover.install(app, handover.HandoverPolicy(timeout_s=settings.handover_timeout_s))
     return app

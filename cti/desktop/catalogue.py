@@ -74,6 +74,42 @@ class PassedThrough(Strict):
     data: dict[str, Any] = Field(description="the centre event's data, as published")
 
 
+class HandoverNoteText(Strict):
+    reason: str
+    triage_outcome: str | None
+    risk_flags: list[str]
+    told_caller: str | None = Field(description="what the caller has been told so far")
+    free_text: str | None
+
+
+class LiveNote(Strict):
+    at: int
+    author: str
+    text: str
+
+
+class HandoverNote(Strict):
+    handover: str
+    contact: str = Field(description="the caller's contact")
+    consult_contact: str | None = Field(description="the consult leg's contact, answered by the specialist")
+    from_agent: str
+    note: HandoverNoteText = Field(description="in full: only the parties see the free text")
+    notes: list[LiveNote] = Field(description="notes written during the handover so far")
+    caller: dict[str, Any] = Field(description="the caller's context summary (as the screen-pop's caller)")
+
+
+class HandoverNoteAdded(Strict):
+    handover: str
+    note: LiveNote
+
+
+class HandoverEnded(Strict):
+    handover: str
+    state: Literal["completed", "cancelled", "failed"]
+    reason: str | None
+    caller: str | None = Field(description="where the caller is now: with_first_agent, with_specialist, ...")
+
+
 class ContactInHand(Strict):
     contact: str
     state: str
@@ -133,6 +169,24 @@ AGENT_MESSAGES: tuple[MessageSpec, ...] = (
         ContactUpdated,
         "The contact in hand changed: connected, held, resumed, wrap-up, closed.",
         examples.CONTACT_UPDATED,
+    ),
+    MessageSpec(
+        "handover.note",
+        HandoverNote,
+        "Warm handover: the note and the caller's context, to the specialist before the consult connects.",
+        examples.HANDOVER_NOTE,
+    ),
+    MessageSpec(
+        "handover.note_added",
+        HandoverNoteAdded,
+        "Warm handover: a note written during the consult, live to both parties.",
+        examples.HANDOVER_NOTE_ADDED,
+    ),
+    MessageSpec(
+        "handover.ended",
+        HandoverEnded,
+        "Warm handover: it is over (completed, cancelled or failed), why, and where the caller is.",
+        examples.HANDOVER_ENDED,
     ),
     MessageSpec(
         "event",

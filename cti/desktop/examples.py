@@ -112,3 +112,29 @@ PASSED_THROUGH: dict[str, Any] = {
     "type": "handover.requested",
     "data": {"handover": "h-17", "contact": "sim-4f1c2a9b7e01", "agent": "agent01", "skill": "SOCIAL_WORKER"},
 }
+
+HANDOVER_NOTE: dict[str, Any] = {
+    "handover": "h-7f3a9c",
+    "contact": "sim-1a20adbe5afa3b1-000042",
+    "consult_contact": "sim-1a20adbe5afa3b1-000042.h1",
+    "from_agent": "agent14",
+    "note": {
+        "reason": "Low mood, not eating for three days",
+        "triage_outcome": "same-day mental health assessment",
+        "risk_flags": ["lives_alone"],
+        "told_caller": "A mental health practitioner will speak to them now",
+        "free_text": "Daughter is calling; she has power of attorney.",
+    },
+    "notes": [],
+    "caller": {"match": "matched", "candidates": 1},
+}
+HANDOVER_NOTE_ADDED: dict[str, Any] = {
+    "handover": "h-7f3a9c",
+    "note": {"at": 1795478515184, "author": "specialist04", "text": "GP visited last week"},
+}
+HANDOVER_ENDED: dict[str, Any] = {
+    "handover": "h-7f3a9c",
+    "state": "completed",
+    "reason": None,
+    "caller": "with_specialist",
+}
