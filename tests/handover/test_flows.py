@@ -162,3 +162,30 @@ async def test_only_the_parties_see_it_and_only_the_first_agent_acts(centre: Cen
     seen = await centre.handover(hid, centre.sup)  # supervisors read: the summary, not the free text
     assert seen["state"] == "consulting" and "free_text" not in seen["note"]
     assert (await centre.handover(hid, spec))["note"]["free_text"] == NOTE["free_text"]
+
+
+async def test_every_desktop_message_of_a_handover_matches_the_catalogue(centre: Centre) -> None:
+    """Both agents' streams, through request, consult, a live note and completion, validate."""
+    from cti.desktop.catalogue import validate_agent_message
+
+    call_id, handover, _ = await consulting(centre)
+    await centre.post(f"/api/handovers/{handover['id']}/notes", centre.agent, text="GP visited last week")
+    done = await centre.post(f"/api/handovers/{handover['id']}/complete", centre.agent)
+    assert done.status_code == 200
+
+    async def ended_everywhere() -> bool:
+        ends = [await centre.events(f"agent:{a}", "handover.ended") for a in (AGENT, "specialist04")]
+        return all(ends)
+
+    await until(ended_everywhere, message="both parties told the handover ended")
+    for agent in (AGENT, "specialist04"):
+        messages = await centre.events(f"agent:{agent}", "")
+        types = {m.type for m in messages}
+        assert {"handover.note_added", "handover.ended"} <= types
+        for message in messages:
+            validate_agent_message(message.to_json())
+    specialist_types = [m.type for m in await centre.events("agent:specialist04", "")]
+    assert "handover.note" in specialist_types
+    assert any(
+        m.data.get("contact") == call_id for m in await centre.events("agent:specialist04", "handover.note")
+    )
