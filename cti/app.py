@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -13,8 +14,19 @@ from cti.config.settings import Settings
 from cti.domain.clock import Clock
 from cti.wiring import Services, build_services
 
+if TYPE_CHECKING:
+    from cti.ws import SnapshotProvider, WsOptions
 
-def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+
+def create_app(
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    ws_options: WsOptions | None = None,
+    ws_providers: Mapping[str, SnapshotProvider] | None = None,
+) -> FastAPI:
+    """``ws_options`` and ``ws_providers`` let tests shorten the websocket timings or swap snapshots."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services: Services = await build_services(settings, clock)
@@ -40,9 +52,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     for module in (health, auth, agents, contacts, queues, people, sim):
         app.include_router(module.router)
     # Capabilities with their own package add their routes and start/stop hooks.
-    from cti import desktop, handover, live
+    from cti import desktop, handover, live, ws
+    from cti.desktop.snapshot import agent_snapshot_provider
 
     desktop.install(app)
     live.install(app)
+    providers = ws_providers or {"agent": agent_snapshot_provider, "supervisor": live.supervisor_snapshot}
+    ws.install(app, ws_options, snapshot_providers=providers)
     handover.install(app, handover.HandoverPolicy(timeout_s=settings.handover_timeout_s))
     return app

@@ -49,8 +49,10 @@ def serve(
     if settings.demo:
         install_demo(application, settings)
         print_banner(settings)
+    from cti.ws import UVICORN_WS_OPTIONS
+
     uvicorn.run(
-        application, host=settings.host, port=settings.port, log_level="warning", ws_per_message_deflate=False
+        application, host=settings.host, port=settings.port, log_level="warning", **UVICORN_WS_OPTIONS
     )
 
 

@@ -87,6 +87,7 @@ class LiveView(StreamFollower):
             self._queue([Message(*m) for m in checkpoint.state["outbox"]])
             self._saved_seq = checkpoint.seq
         await self._catch_up(self.stats.seq)
+        await self._add_quiet_agents()
         self.last_seq = self.stats.seq
         self._task = asyncio.create_task(self._follow(), name=self.name)
         await self._ready.wait()
@@ -135,6 +136,19 @@ class LiveView(StreamFollower):
             for event in batch:
                 self._queue(self.feed.apply(event))
             after = batch[-1].seq
+
+    async def _add_quiet_agents(self) -> None:
+        """Agents with no event yet (logged out since the store began) are on the team all the same."""
+        for agent in await self.store.agents():
+            if agent.id not in self.stats.agents:
+                self.stats.agents[agent.id] = AgentView(
+                    agent.id,
+                    str(agent.status),
+                    agent.reason,
+                    str(agent.engine),
+                    agent.status_since,
+                    agent.contact_id,
+                )
 
     async def _rebuild(self, seq: int) -> None:
         """The events since the checkpoint are gone: take the state store's word for the present."""
