@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from abc import ABC, abstractmethod
 
 import structlog
 
 from cti.bus.port import EventBus
 from cti.domain.events import CENTRE_STREAM, Event, Resync
+from cti.tasks import stop_task
 
 log = structlog.get_logger(__name__)
 
@@ -37,9 +37,7 @@ class StreamFollower(ABC):
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)  # a follower may be inside a Redis call
 
     async def _follow(self) -> None:
         subscription = self.bus.subscribe(CENTRE_STREAM, after_seq=self.last_seq, max_pending=10_000)

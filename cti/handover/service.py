@@ -6,7 +6,6 @@ Anyone else is told it does not exist (information governance: ids are not probe
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import replace
 
@@ -20,6 +19,7 @@ from cti.handover.model import LIVE_NOTE_MAX, Handover, LiveNote, Note, Transiti
 from cti.handover.reactions import HandoverReactions
 from cti.handover.states import HandoverState, next_state
 from cti.records.base import utc_from_ms
+from cti.tasks import stop_task
 
 log = structlog.get_logger(__name__)
 
@@ -245,5 +245,4 @@ class HandoverService(HandoverReactions):
         timers = list(self._timers.values())
         self._timers.clear()
         for task in timers:
-            task.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
+            await stop_task(task)

@@ -9,7 +9,6 @@ that fires offer, wrap-up and overflow timers held in the store.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +21,7 @@ from cti.domain.errors import InvalidInput, NotFound
 from cti.domain.model import MAX_PRIORITY, Agent, Contact, personal_target
 from cti.domain.states import AgentStatus
 from cti.state.port import NewContact, StateStore
+from cti.tasks import stop_task
 
 log = structlog.get_logger(__name__)
 
@@ -55,9 +55,7 @@ class Router:
 
     async def stop(self) -> None:
         if self._timer_task is not None:
-            self._timer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer_task
+            await stop_task(self._timer_task)  # the loop may be inside a Redis call
             self._timer_task = None
 
     async def _run_timers(self) -> None:

@@ -12,7 +12,6 @@ one task per bot, one generator, one follower of the centre stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,6 +23,7 @@ from cti.domain.events import CENTRE_STREAM, Resync
 from cti.sim.bots import Bot, BotProfile
 from cti.sim.generator import Arrival, CallerGenerator, CallerMix
 from cti.sim.timing import real_seconds, sleep_until
+from cti.tasks import stop_task
 from cti.telephony.port import InboundCall
 from cti.telephony.sim import LegState, SimTelephony
 
@@ -111,10 +111,7 @@ class LivingCentre:
         tasks = [*self._tasks, *self._callers]
         self._tasks.clear()
         for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
         self._callers.clear()
         for call_id in waiting:
             if self._leg_in(call_id, WAITING):

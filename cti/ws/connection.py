@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 
 from cti.auth.service import Principal
 from cti.domain.events import Resync
-from cti.ws._tasks import stop_task
+from cti.tasks import stop_task
 from cti.ws.feeds import StreamFeed
 from cti.ws.messages import encode, envelope
 from cti.ws.options import CLOSE_GOING_AWAY, CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED

@@ -15,7 +15,7 @@ import structlog
 
 from cti.bus.port import EventBus, Subscription
 from cti.domain.events import Resync
-from cti.ws._tasks import stop_task
+from cti.tasks import stop_task
 from cti.ws.messages import encode
 from cti.ws.options import CLOSE_INTERNAL
 from cti.ws.outbox import Encoded, Outbox

@@ -16,8 +16,8 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from cti.auth.service import Principal
+from cti.tasks import stop_task
 from cti.wiring import Services
-from cti.ws._tasks import stop_task
 from cti.ws.connection import Connection
 from cti.ws.feeds import Feeds
 from cti.ws.handshake import Refused, allowed_origins, check_origin, parse_last_seq

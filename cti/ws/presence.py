@@ -21,8 +21,8 @@ import structlog
 
 from cti.domain.errors import NotFound
 from cti.domain.states import AgentStatus
+from cti.tasks import stop_task
 from cti.wiring import Services
-from cti.ws._tasks import stop_task
 
 log = structlog.get_logger(__name__)
 
