@@ -98,7 +98,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     recorder = ContactRecorder(bus, records)
     ringer = DesktopFeed(bus, telephony, Sources(store=store, records=records, centre=centre, clock=clock))
     auth = AuthService(
-        centre.users, sessions, clock, idle_s=settings.token_idle_s, absolute_s=settings.token_ttl_s
+        centre.users, sessions, clock, idle_s=settings.token_idle_s, absolute_s=settings.token_ttl_s, bus=bus
     )
     services = Services(
         settings=settings,

@@ -11,7 +11,8 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from cti.auth.sessions import Session, SessionStore
+from cti.auth.sessions import Session, SessionStore, token_key
+from cti.bus.port import EventBus
 from cti.domain.clock import Clock
 from cti.domain.errors import Unauthorised
 
@@ -35,6 +36,11 @@ class UserRecord(Protocol):
 class Principal:
     username: str
     role: str
+    session: str | None = None  # the session's id (the token's hash), so it can be ended everywhere
+
+
+# Every node follows this stream and closes what an ended session had open (its websockets).
+AUTH_STREAM = "auth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +58,9 @@ class AuthService:
         clock: Clock,
         idle_s: int,
         absolute_s: int,
+        bus: EventBus | None = None,
     ) -> None:
+        self._bus = bus
         self._users = users
         self._sessions = sessions
         self._clock = clock
@@ -92,10 +100,18 @@ class AuthService:
             raise Unauthorised("the session has ended: sign in again", error_id="session_invalid")
         session.last_seen = now
         await self._sessions.touch(token, session, self._idle_ms)
-        return Principal(session.username, session.role)
+        return Principal(session.username, session.role, token_key(token))
 
     async def logout(self, token: str) -> None:
         await self._sessions.delete(token)
+        await self._announce("session.ended", {"session": token_key(token)})
 
     async def end_sessions(self, username: str) -> int:
-        return await self._sessions.delete_user(username)
+        """The user is disabled or their role changed: every session ends, on every node."""
+        ended = await self._sessions.delete_user(username)
+        await self._announce("user.sessions_ended", {"user": username})
+        return ended
+
+    async def _announce(self, type: str, data: dict[str, str]) -> None:
+        if self._bus is not None:
+            await self._bus.publish(AUTH_STREAM, type, data, self._clock.now_ms())

@@ -15,7 +15,8 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from cti.auth.service import Principal
+from cti.auth.service import AUTH_STREAM, Principal
+from cti.domain.events import Event, Resync
 from cti.tasks import stop_task
 from cti.wiring import Services
 from cti.ws.connection import Connection
@@ -26,6 +27,7 @@ from cti.ws.options import (
     CLOSE_GOING_AWAY,
     CLOSE_HEARTBEAT,
     CLOSE_INTERNAL,
+    CLOSE_POLICY,
     SUPERVISOR_ROLES,
     SUPERVISOR_STREAM,
     WsOptions,
@@ -78,6 +80,7 @@ class Hub:
         self._idle = asyncio.Event()
         self._idle.set()
         self._ticker: asyncio.Task[None] | None = None
+        self._auth_follower: asyncio.Task[None] | None = None
         self._stopping = False
         self._froze_gc = False
 
@@ -88,6 +91,8 @@ class Hub:
     async def start(self) -> None:
         self.presence.start()
         self._ticker = asyncio.create_task(self._tick(), name="ws-heartbeats")
+        after = await self.services.bus.last_seq(AUTH_STREAM)
+        self._auth_follower = asyncio.create_task(self._follow_auth(after), name="ws-auth")
         if self.options.freeze_gc:
             gc.freeze()  # start-up objects leave the collector's view (performance.md)
             self._froze_gc = True
@@ -101,6 +106,8 @@ class Hub:
                 await self._idle.wait()
         if self._ticker is not None:
             await stop_task(self._ticker)
+        if self._auth_follower is not None:
+            await stop_task(self._auth_follower)
         await self.presence.stop()
         await self.feeds.close()
         if self._froze_gc:
@@ -114,6 +121,28 @@ class Hub:
                 await self.tickets.prune(self.now_ms())
             except Exception:
                 log.exception("ws.tick_failed")
+
+    async def _follow_auth(self, after: int) -> None:
+        """Sessions ended on any node (sign-out, user disabled) close their websockets here too."""
+        subscription = self.services.bus.subscribe(AUTH_STREAM, after_seq=after)
+        try:
+            async for item in subscription:
+                if isinstance(item, Resync):
+                    log.warning("ws.auth_resync", reason=item.reason)  # tickets still end with sessions
+                    continue
+                self.sessions_ended(item)
+        finally:
+            await subscription.close()
+
+    def sessions_ended(self, event: Event) -> None:
+        for conn in list(self.connections):
+            p = conn.principal
+            if (
+                event.type == "session.ended"
+                and p.session is not None
+                and p.session == event.data.get("session")
+            ) or (event.type == "user.sessions_ended" and p.username == event.data.get("user")):
+                conn.request_close(CLOSE_POLICY, "signed out")
 
     def heartbeat(self) -> None:
         """Send every connection a heartbeat; close those that have been silent too long."""

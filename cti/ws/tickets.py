@@ -84,7 +84,9 @@ class RedisTicketStore(TicketStore):
         return f"{self._prefix}:ws:ticket:{key}"
 
     async def _put(self, key: str, principal: Principal, expires_at: int, ttl_ms: int) -> None:
-        value = json.dumps({"u": principal.username, "r": principal.role, "x": expires_at})
+        value = json.dumps(
+            {"u": principal.username, "r": principal.role, "s": principal.session, "x": expires_at}
+        )
         await self._r.set(self._key(key), value, px=max(1, ttl_ms), nx=True)
 
     async def prune(self, now_ms: int) -> None:
@@ -95,4 +97,4 @@ class RedisTicketStore(TicketStore):
         if raw is None:
             return None
         value = json.loads(raw)
-        return Principal(str(value["u"]), str(value["r"])), int(value["x"])
+        return Principal(str(value["u"]), str(value["r"]), value.get("s")), int(value["x"])
