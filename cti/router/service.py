@@ -81,10 +81,16 @@ class Router:
             raise NotFound(f"no user {username}", error_id="user_not_found")
         return [*self.centre.targets_for(dict(user.skills)), personal_target(username)]
 
-    async def set_status(self, agent_id: str, status: AgentStatus, reason: str | None = None) -> Agent:
+    async def set_status(
+        self,
+        agent_id: str,
+        status: AgentStatus,
+        reason: str | None = None,
+        only_if: AgentStatus | None = None,
+    ) -> Agent:
         if status is AgentStatus.NOT_READY and not reason:
             reason = "not_ready"
-        return await self.store.set_status(agent_id, status, reason, self.clock.now_ms())
+        return await self.store.set_status(agent_id, status, reason, self.clock.now_ms(), only_if)
 
     # --- contacts -----------------------------------------------------------------------------
     def priority_for(self, queue: str, caller_type: str, repeat_caller: bool) -> int:

@@ -249,8 +249,17 @@ class MemoryStateStore(StateStore):
                 self._route_agent(agent, now)
         return self._agent_copy(agent)
 
-    async def set_status(self, agent_id: str, status: AgentStatus, reason: str | None, now: int) -> Agent:
+    async def set_status(
+        self,
+        agent_id: str,
+        status: AgentStatus,
+        reason: str | None,
+        now: int,
+        only_if: AgentStatus | None = None,
+    ) -> Agent:
         agent = self._agent(agent_id)
+        if only_if is not None and agent.status is not only_if:
+            return self._agent_copy(agent)
         new = advance("agent status", STATUS_TRANSITIONS, agent.status, STATUS_EVENT[status])
         if new is AgentStatus.LOGGED_OUT and agent.engine is not EngineState.IDLE:
             raise Conflict("cannot log out with a contact in hand", error_id="agent_busy")

@@ -43,9 +43,18 @@ class StateStore(ABC):
         """Create the agent (logged out) or update the targets it serves; keeps its state."""
 
     @abstractmethod
-    async def set_status(self, agent_id: str, status: AgentStatus, reason: str | None, now: int) -> Agent:
+    async def set_status(
+        self,
+        agent_id: str,
+        status: AgentStatus,
+        reason: str | None,
+        now: int,
+        only_if: AgentStatus | None = None,
+    ) -> Agent:
         """The agent's own choice. Logging out with a contact in hand is refused (Conflict).
-        Becoming available while idle makes the agent routable and may create an offer."""
+        Becoming available while idle makes the agent routable and may create an offer.
+        ``only_if``: change nothing (and return the agent as it is) unless its status is that one, in
+        the same atomic step (e.g. presence making an *available* agent unreachable)."""
 
     # --- contacts ---------------------------------------------------------------------------------
     @abstractmethod

@@ -100,9 +100,17 @@ class RedisStateStore(StateStore):
     async def register_agent(self, agent_id: str, targets: list[str], now: int) -> Agent:
         return agent_from(await self._call("register_agent", now, agent_id, json.dumps(list(targets))))
 
-    async def set_status(self, agent_id: str, status: AgentStatus, reason: str | None, now: int) -> Agent:
+    async def set_status(
+        self,
+        agent_id: str,
+        status: AgentStatus,
+        reason: str | None,
+        now: int,
+        only_if: AgentStatus | None = None,
+    ) -> Agent:
         event = STATUS_EVENT[AgentStatus(status)]
-        return agent_from(await self._call("set_status", now, agent_id, event, _opt(reason)))
+        condition = _opt(None if only_if is None else str(only_if))
+        return agent_from(await self._call("set_status", now, agent_id, event, _opt(reason), condition))
 
     # --- contacts ---------------------------------------------------------------------------------
     async def enqueue(self, contact: NewContact, now: int) -> Contact:

@@ -142,13 +142,16 @@ class PresenceWatcher:
 
     async def _mark(self, agent_id: str) -> None:
         try:
-            agent = await self.services.store.get_agent(agent_id)
+            before = await self.services.store.get_agent(agent_id)
+            if before.status is not AgentStatus.AVAILABLE:
+                return
+            # Still available? Checked again in the same atomic step as the change.
+            agent = await self.services.router.set_status(
+                agent_id, AgentStatus.NOT_READY, UNREACHABLE, only_if=AgentStatus.AVAILABLE
+            )
         except NotFound:
             return
-        # Check-then-set: the store has no conditional status change, so a change the agent makes
-        # between these two calls could be overwritten (a narrow window).
-        if agent.status is not AgentStatus.AVAILABLE:
+        if agent.reason != UNREACHABLE:
             return
-        await self.services.router.set_status(agent_id, AgentStatus.NOT_READY, UNREACHABLE)
         self.marked += 1
         log.info("ws.agent_unreachable", agent=agent_id)

@@ -286,3 +286,14 @@ async def test_enqueue_twice_is_refused(env: StoreEnv) -> None:
     await env.store.enqueue(call("c1"), T0)
     with pytest.raises(Conflict):
         await env.store.enqueue(call("c1"), T0 + 1)
+
+
+async def test_a_conditional_status_change_applies_only_from_that_status(env: StoreEnv) -> None:
+    await agent(env, "a1", ["asc"], T0)
+    marked = await env.store.set_status("a1", NOT_READY, "unreachable", T0 + 1, only_if=AVAILABLE)
+    assert (marked.status, marked.reason) == (NOT_READY, "unreachable")
+    await env.store.set_status("a1", NOT_READY, "break", T0 + 2)
+    seen = len(await env.events())
+    unchanged = await env.store.set_status("a1", NOT_READY, "unreachable", T0 + 3, only_if=AVAILABLE)
+    assert (unchanged.status, unchanged.reason) == (NOT_READY, "break")
+    assert len(await env.events()) == seen  # nothing happened, so nothing was published

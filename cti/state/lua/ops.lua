@@ -33,8 +33,10 @@ OPS.register_agent = function(aid, targets_json)
   return record_json(a)
 end
 
-OPS.set_status = function(aid, event, reason_arg)
+OPS.set_status = function(aid, event, reason_arg, only_if_arg)
   local a = must_agent(aid)
+  local only_if = opt(only_if_arg)
+  if only_if ~= nil and a.status ~= only_if then return record_json(a) end
   local reason = opt(reason_arg)
   local new = advance("agent status", event, a.status)
   if new == "logged_out" and a.engine ~= "idle" then
