@@ -60,4 +60,16 @@ def create_app(
     providers = ws_providers or {"agent": agent_snapshot_provider, "supervisor": live.supervisor_snapshot}
     ws.install(app, ws_options, snapshot_providers=providers)
     handover.install(app, handover.HandoverPolicy(timeout_s=settings.handover_timeout_s))
+    # The IVR and telephony webhooks, triage scripts, knowledge and directory, and the browser pages.
+    import agent_ui
+    import ivr.api
+    import knowledge.api
+    import scripts.api
+    from cti import twilio
+
+    ivr.api.install(app)
+    twilio.install(app)
+    scripts.api.install(app)
+    knowledge.api.install(app)
+    agent_ui.install(app)
     return app

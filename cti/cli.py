@@ -67,6 +67,20 @@ def bench(
     raise typer.Exit(run_bench(redis_url=redis_url, quick=quick))
 
 
+def _add_sub_commands() -> None:
+    from cti.asterisk.cli import app as asterisk_app
+    from ivr.cli import app as ivr_app
+    from knowledge.cli import app as kb_app
+    from scripts.cli import app as scripts_app
+
+    app.add_typer(ivr_app, name="ivr")
+    app.add_typer(asterisk_app, name="asterisk")
+    app.add_typer(scripts_app, name="scripts")
+    app.add_typer(kb_app, name="kb")
+
+
+_add_sub_commands()
+
 config_app = typer.Typer(help="Configuration", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 

@@ -1,0 +1,1 @@
+"""Asterisk over AMI: an asyncio client of our own and the telephony adapter."""

@@ -1,0 +1,9 @@
+"""HTTP API (installed by ``cti.app.create_app``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def install(app: FastAPI) -> None:
+    """Add the IVR's routes and start/stop hooks to the app (the engine for the configured telephony)."""

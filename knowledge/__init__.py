@@ -1,0 +1,1 @@
+"""Knowledge base, directory of services and search."""

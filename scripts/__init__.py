@@ -1,0 +1,1 @@
+"""Triage call scripts: format, linter, engine (illustrative clinical content, labelled so)."""
