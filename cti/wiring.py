@@ -67,6 +67,19 @@ def policy_for(centre: CentreConfig) -> Policy:
     return centre.routing.store_policy()
 
 
+def make_telephony(settings: Settings, clock: Clock, client: aioredis.Redis | None) -> Telephony:
+    """The configured telephony adapter (``FRONTDOOR_TELEPHONY``): sim, twilio or asterisk."""
+    if settings.telephony == "twilio":
+        from cti.twilio import create_telephony as create_twilio
+
+        return create_twilio(settings, clock, client)
+    if settings.telephony == "asterisk":
+        from cti.asterisk import create_telephony as create_asterisk
+
+        return create_asterisk(settings, clock, client)
+    return SimTelephony(clock=clock, seed=settings.sim_seed)
+
+
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clock = clock or SystemClock()
     centre = load_centre(settings.centre_dir)
@@ -93,7 +106,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     engine = create_engine(settings.database_url)
     records = Records(engine)
     router = Router(store, centre, clock)
-    telephony: Telephony = SimTelephony(clock=clock, seed=settings.sim_seed)
+    telephony = make_telephony(settings, clock, client)
     calls = CallService(router, records, telephony, centre, clock)
     recorder = ContactRecorder(bus, records)
     ringer = DesktopFeed(bus, telephony, Sources(store=store, records=records, centre=centre, clock=clock))
