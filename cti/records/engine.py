@@ -73,7 +73,7 @@ def _upgrade(connection: Connection, config: Config, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-async def migrate(url: str, revision: str = "head") -> None:
+async def migrate(url: str, revision: str = "heads") -> None:
     """Bring the database at ``url`` up to ``revision`` (all migrations by default)."""
     engine = create_engine(url)
     try:
@@ -90,7 +90,7 @@ def _in_process_lock() -> asyncio.Lock:
     return lock
 
 
-async def migrate_engine(engine: AsyncEngine, revision: str = "head") -> None:
+async def migrate_engine(engine: AsyncEngine, revision: str = "heads") -> None:
     """Like ``migrate`` on an engine the caller already holds (and keeps)."""
     # Alembic keeps the running migration's context in module globals: two upgrades in one
     # process must not interleave. Across processes PostgreSQL's advisory lock serialises them.

@@ -191,3 +191,7 @@ audit = sa.Table(
     sa.Index(None, "subject_id", "at"),
     sa.Index(None, "actor", "at"),
 )
+
+
+# The tables of the scripts and knowledge packages live beside these, on the same metadata.
+from cti.records import tables_knowledge, tables_scripts  # noqa: E402, F401
