@@ -7,10 +7,10 @@ The consult is a contact of its own (``{contact}.h{n}``, attrs ``kind: consult``
 router like any call, at the top priority and in the caller's place; once transferred it carries on
 as the caller's contact (a second segment, linked in the audit).
 
-Several nodes: a handover lives in the memory of the node that took the request; that node follows
-the centre stream for it and runs its timeout, other nodes ignore it (and answer 404 for it). If that
-node dies mid-handover the calls themselves are safe in the store (the consult contact keeps routing,
-the caller stays held) but nobody completes, cancels or times out that handover.
+Several nodes: handovers live in a shared store (``cti.handover.store``; Redis in redis mode), so any
+node reads and acts on any of them under the handover's lock. The node that took the request owns the
+reactions to its calls and its timeout; if that node dies, another adopts the handover and reconciles
+it from the state store.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from cti.handover.base import HandoverPolicy
 from cti.handover.follower import HandoverFollower
 from cti.handover.model import Handover, LiveNote, Note
 from cti.handover.notifier import HandoverNotifier
+from cti.handover.redis_store import RedisHandoverStore
 from cti.handover.service import HandoverService
 from cti.handover.states import HANDOVER_TRANSITIONS, HandoverState, next_state
+from cti.handover.store import HandoverStore, MemoryHandoverStore
 
 if TYPE_CHECKING:
     from cti.wiring import Services
@@ -46,6 +48,12 @@ EXTRAS_KEY = "handover"
 
 
 def build(services: Services, policy: HandoverPolicy | None = None) -> HandoverService:
+    policy = policy or HandoverPolicy()
+    store: HandoverStore
+    if services.redis is not None:
+        store = RedisHandoverStore(services.redis, services.settings.redis_prefix)
+    else:
+        store = MemoryHandoverStore(policy.keep_finished)
     return HandoverService(
         router=services.router,
         calls=services.calls,
@@ -54,7 +62,8 @@ def build(services: Services, policy: HandoverPolicy | None = None) -> HandoverS
         notifier=HandoverNotifier(services.bus, services.records, services.clock),
         centre=services.centre,
         clock=services.clock,
-        policy=policy or HandoverPolicy(),
+        policy=policy,
+        handovers=store,
     )
 
 
@@ -66,6 +75,7 @@ def install(app: FastAPI, policy: HandoverPolicy | None = None) -> None:
 
     async def started(services: Services) -> None:
         service = build(services, policy)
+        await service.start()
         follower = HandoverFollower(services.bus, service)
         await follower.start()
         services.extras[EXTRAS_KEY] = service

@@ -2,16 +2,18 @@
 use case and each reaction is made of (transition, hold, resume, open and end the consult).
 
 Order inside a move: the side effects first, each on its own so that one failing cannot stop the
-next (whatever fails, the caller goes back to someone), then the transition (published and audited):
-a handover that reads as over has its caller where it says. Everything about one handover runs
-under its lock, so the use cases (HTTP), the reactions (centre stream) and the timeout never
-interleave on it.
+next (whatever fails, the caller goes back to someone), then the transition (saved, published and
+audited): a handover that reads as over has its caller where it says. Everything about one handover
+runs under its lock (``_locked``: across nodes in Redis) on a fresh copy saved when the lock is
+released, so the use cases (HTTP), the reactions (centre stream) and the timeout never interleave
+on it, whichever node they run on.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +23,13 @@ from cti.calls.service import CallService
 from cti.config.centre import CentreConfig
 from cti.domain.clock import Clock
 from cti.domain.errors import NotFound
-from cti.domain.model import MAX_PRIORITY, Contact, RoutingPlan
+from cti.domain.model import MAX_PRIORITY, Contact
 from cti.domain.states import ContactState
 from cti.handover.context import caller_context
 from cti.handover.model import Handover, Transition
 from cti.handover.notifier import HandoverNotifier
-from cti.handover.registry import Handovers
 from cti.handover.states import HandoverEvent, Reason, next_state
+from cti.handover.store import HandoverStore
 from cti.records.base import utc_from_ms
 from cti.records.repository import Records
 from cti.router.service import Router
@@ -44,7 +46,8 @@ TALKING = frozenset({ContactState.CONNECTED, ContactState.HELD, ContactState.CON
 class HandoverPolicy:
     timeout_s: float = 60.0  # nobody accepted the consult by then: failed, the caller back with the agent
     max_live_notes: int = 50  # notes written during one handover
-    keep_finished: int = 1000  # finished handovers kept readable
+    keep_finished: int = 1000  # finished handovers kept readable (memory; Redis keeps them a day)
+    sweep_s: float = 1.0  # how often a node renews its lease and looks for handovers of nodes gone
 
 
 class HandoverBase:
@@ -58,6 +61,7 @@ class HandoverBase:
         centre: CentreConfig,
         clock: Clock,
         policy: HandoverPolicy,
+        handovers: HandoverStore,
     ) -> None:
         self.router = router
         self.store = router.store
@@ -68,8 +72,7 @@ class HandoverBase:
         self.centre = centre
         self.clock = clock
         self.policy = policy
-        self.handovers = Handovers(policy.keep_finished)
-        self._plans: dict[str, RoutingPlan] = {}  # active handover -> its consult routing plan
+        self.handovers = handovers
         self._timers: dict[str, asyncio.Task[None]] = {}
 
     def _role(self, username: str) -> str:
@@ -82,6 +85,16 @@ class HandoverBase:
             return await self.store.get_contact(contact_id)
         except NotFound:
             return None
+
+    @asynccontextmanager
+    async def _locked(self, handover_id: str) -> AsyncIterator[Handover]:
+        """The handover, fresh, under its lock; saved when the lock is released (``NotFound`` if none)."""
+        async with self.handovers.lock(handover_id):
+            handover = await self.handovers.get(handover_id)
+            try:
+                yield handover
+            finally:
+                await self.handovers.save(handover)
 
     async def _step(self, handover: Handover, what: str, action: Awaitable[Any]) -> bool:
         """Run one side effect; a failure is logged, never raised (the next step must still run)."""
@@ -111,9 +124,8 @@ class HandoverBase:
             reason=reason,
         )
         if not handover.active:
-            self.handovers.finished(handover)
-            self._plans.pop(handover.id, None)
             self._stop_timer(handover)
+        await self.handovers.save(handover)  # whoever hears of the transition reads it as it is
         await self.notifier.transition(handover, step, self._role(by))
 
     def _stop_timer(self, handover: Handover) -> None:
@@ -170,9 +182,8 @@ class HandoverBase:
         }
         if handover.worker is not None:
             attrs["named_worker"] = handover.worker
-        contact = NewContact(
-            consult_id, queue, MAX_PRIORITY, self._plans[handover.id], attrs, enqueued_at=parent.enqueued_at
-        )
+        plan = handover.plan or self.centre.plan_for(queue, handover.worker)
+        contact = NewContact(consult_id, queue, MAX_PRIORITY, plan, attrs, enqueued_at=parent.enqueued_at)
         await self.store.enqueue(contact, now)
 
     async def _end_consult(self, handover: Handover) -> None:

@@ -7,6 +7,8 @@ from cti.calls.follower import StreamFollower
 from cti.domain.events import Event, Resync
 from cti.handover.reactions import HandoverReactions
 
+REACTS_TO = frozenset({"offer.created", "offer.accepted", "contact.wrap_up", "contact.abandoned"})
+
 
 class HandoverFollower(StreamFollower):
     name = "handover"
@@ -17,7 +19,11 @@ class HandoverFollower(StreamFollower):
 
     async def apply(self, event: Event) -> None:
         contact = event.data.get("contact")
-        if not isinstance(contact, str) or not self.handovers.concerns(contact):
+        if (
+            event.type not in REACTS_TO
+            or not isinstance(contact, str)
+            or not await self.handovers.ours(contact)
+        ):
             return
         agent = event.data.get("agent")
         match event.type:

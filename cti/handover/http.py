@@ -36,7 +36,7 @@ async def ask(contact_id: str, body: HandoverIn, user: AgentLike, handovers: Han
 @router.get("/handovers/{handover_id}")
 async def read(handover_id: str, user: Staff, handovers: Handovers) -> dict[str, Any]:
     """In full to its two parties; to supervisors without the note's free text (summary first)."""
-    handover = handovers.visible(user.username, user.role, handover_id)
+    handover = await handovers.visible(user.username, user.role, handover_id)
     return handover.to_json(detail=user.username in handover.parties())
 
 

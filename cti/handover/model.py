@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cti.domain.errors import InvalidInput
+from cti.domain.model import RoutingPlan
 from cti.handover.states import TERMINAL, HandoverState
 
 REASON_MAX = 200
@@ -141,6 +142,9 @@ class Handover:
     expires_at: int | None = None  # when it fails unless a specialist has accepted
     history: list[Transition] = field(default_factory=list)
     notes: list[LiveNote] = field(default_factory=list)
+    consults: list[str] = field(default_factory=list)  # every consult contact it opened, oldest first
+    plan: RoutingPlan | None = None  # how its consult contacts are routed
+    owner: str = ""  # the node that follows its calls and runs its timeout (see cti.handover.store)
 
     @property
     def active(self) -> bool:

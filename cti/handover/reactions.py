@@ -9,6 +9,10 @@
 - nobody accepts within the timeout: failed, the caller back with the first agent.
 
 A rejected or missed offer needs nothing here: the router offers the consult to the next specialist.
+
+Only the handover's owner reacts (``cti.handover.store``): every node follows the centre stream,
+the owner acts, the others skip. A node that finds an owner gone adopts the handover; every node
+also sweeps now and then (``sweep``) for handovers whose owner died, and reconciles what it adopts.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ import asyncio
 
 import structlog
 
-from cti.domain.errors import NotFound
 from cti.domain.model import Contact
 from cti.domain.states import ContactState
 from cti.handover.base import TALKING, WAITING, HandoverBase
@@ -27,22 +30,48 @@ from cti.sim.timing import sleep_until
 
 log = structlog.get_logger(__name__)
 
+CONSULTED = frozenset({HandoverState.SPECIALIST_RESERVED, HandoverState.CONSULTING})
+
 
 class HandoverReactions(HandoverBase):
-    def concerns(self, contact_id: str) -> bool:
-        return self.handovers.concerns(contact_id)
+    async def ours(self, contact_id: str) -> bool:
+        """Whether this node reacts to events of the contact: it takes part in a handover this node
+        owns, or whose owner is gone (then this node adopts it)."""
+        handover_id = await self.handovers.which(contact_id)
+        if handover_id is None:
+            return False
+        handover = await self.handovers.find(handover_id)
+        if handover is None:
+            return False
+        if handover.owner == self.handovers.node_id:
+            return True
+        if await self.handovers.alive(handover.owner):
+            return False
+        return await self.adopt(handover_id)
+
+    async def adopt(self, handover_id: str) -> bool:
+        """Take over a handover whose owner is gone: its reactions and its timeout are this node's."""
+        async with self._locked(handover_id) as handover:
+            if handover.owner != self.handovers.node_id:
+                if await self.handovers.alive(handover.owner):
+                    return False
+                log.warning("handover.adopted", handover=handover.id, previous_owner=handover.owner)
+                handover.owner = self.handovers.node_id
+        if handover.state is HandoverState.REQUESTED and handover.id not in self._timers:
+            self._start_timer(handover)
+        return True
 
     async def consult_offered(self, consult_id: str, agent_id: str) -> None:
-        handover = self.handovers.by_consult(consult_id)
+        handover = await self.handovers.by_consult(consult_id)
         if handover is not None and handover.caller == "queued" and handover.consult_contact_id == consult_id:
             # The caller waits on this contact (the first agent left): the story travels with them.
             await self._send_note(handover, agent_id)
 
     async def specialist_answered(self, consult_id: str, specialist: str) -> None:
-        handover = self.handovers.by_consult(consult_id)
-        if handover is None:
+        found = await self.handovers.by_consult(consult_id)
+        if found is None:
             return
-        async with self.handovers.lock(handover):
+        async with self._locked(found.id) as handover:
             if handover.consult_contact_id != consult_id:
                 return
             if handover.caller == "queued":
@@ -73,9 +102,9 @@ class HandoverReactions(HandoverBase):
             await self._transition(handover, "connect", specialist)
 
     async def contact_wrapped_up(self, contact_id: str, by: str) -> None:
-        handover = self.handovers.active_for(contact_id)
-        if handover is not None:
-            async with self.handovers.lock(handover):
+        found = await self.handovers.active_for(contact_id)
+        if found is not None:
+            async with self._locked(found.id) as handover:
                 if not handover.active:
                     return
                 if by == "caller":
@@ -85,27 +114,28 @@ class HandoverReactions(HandoverBase):
                 else:
                     await self._first_agent_left(handover)
             return
-        handover = self.handovers.by_consult(contact_id)
-        if handover is None or handover.consult_contact_id != contact_id:
+        found = await self.handovers.by_consult(contact_id)
+        if found is None or found.consult_contact_id != contact_id:
             return
-        async with self.handovers.lock(handover):
-            if handover.state in (HandoverState.SPECIALIST_RESERVED, HandoverState.CONSULTING):
+        async with self._locked(found.id) as handover:
+            if handover.consult_contact_id == contact_id and handover.state in (
+                HandoverState.SPECIALIST_RESERVED,
+                HandoverState.CONSULTING,
+            ):
                 await self._fail(handover, "specialist_left", handover.specialist or "system")
 
     async def consult_abandoned(self, consult_id: str) -> None:
-        handover = self.handovers.by_consult(consult_id)
-        if handover is None:
+        found = await self.handovers.by_consult(consult_id)
+        if found is None:
             return
-        async with self.handovers.lock(handover):
+        async with self._locked(found.id) as handover:
             if handover.state is HandoverState.REQUESTED and handover.consult_contact_id == consult_id:
                 await self._fail(handover, "consult_ended", "system")
 
     async def expire(self, handover_id: str) -> None:
-        try:
-            handover = self.handovers.get(handover_id)
-        except NotFound:
+        if await self.handovers.find(handover_id) is None:
             return
-        async with self.handovers.lock(handover):
+        async with self._locked(handover_id) as handover:
             if handover.state is HandoverState.REQUESTED:
                 await self._fail(handover, "no_specialist", "system")
 
@@ -145,7 +175,8 @@ class HandoverReactions(HandoverBase):
                 return
             fresh = f"{handover.consult_contact_id}q"
             handover.consult_contact_id = fresh
-            self.handovers.link_consult(handover, fresh)
+            handover.consults.append(fresh)
+            await self.handovers.save(handover)  # known as this handover's before its first event
             if not await self._step(handover, "requeue", self._open_consult(handover, parent, fresh)):
                 handover.caller = "gone"
                 return
@@ -179,7 +210,21 @@ class HandoverReactions(HandoverBase):
     # --- after a gap in the centre stream -----------------------------------------------------------
     async def reconcile(self) -> None:
         """Catch up from the store's state when events were missed (a resync of the follower)."""
-        for handover in self.handovers.active():
+        for handover in await self.handovers.active():
+            if await self.handovers.mine(handover) and await self.adopt(handover.id):
+                await self.reconcile_one(handover.id)
+
+    async def sweep(self) -> None:
+        """Renew this node's lease; adopt and reconcile the handovers of nodes that are gone."""
+        await self.handovers.heartbeat()
+        for handover in await self.handovers.active():
+            theirs = handover.owner != self.handovers.node_id
+            if theirs and await self.handovers.mine(handover) and await self.adopt(handover.id):
+                await self.reconcile_one(handover.id)
+
+    async def reconcile_one(self, handover_id: str) -> None:
+        handover = await self.handovers.find(handover_id)
+        if handover is not None and handover.active:
             consult = await self._contact(handover.consult_contact_id)
             parent = await self._contact(handover.contact_id)
             if parent is None or parent.state not in TALKING:

@@ -6,6 +6,7 @@ Anyone else is told it does not exist (information governance: ids are not probe
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 
@@ -35,15 +36,17 @@ def stages_later(plan: RoutingPlan, offset_ms: int) -> RoutingPlan:
 
 
 class HandoverService(HandoverReactions):
+    _sweeper: asyncio.Task[None] | None = None
+
     # --- reading ----------------------------------------------------------------------------------
-    def visible(self, username: str, role: str, handover_id: str) -> Handover:
-        handover = self.handovers.get(handover_id)
+    async def visible(self, username: str, role: str, handover_id: str) -> Handover:
+        handover = await self.handovers.get(handover_id)
         if role not in READERS and username not in handover.parties():
             raise NotFound(f"no handover {handover_id}", error_id="handover_not_found")
         return handover
 
-    def _owned(self, username: str, role: str, handover_id: str) -> Handover:
-        handover = self.visible(username, role, handover_id)
+    async def _owned(self, username: str, role: str, handover_id: str) -> Handover:
+        handover = await self.visible(username, role, handover_id)
         if handover.from_agent != username:
             raise Forbidden(
                 "only the agent who asked for the handover can do this", error_id="not_your_handover"
@@ -59,17 +62,17 @@ class HandoverService(HandoverReactions):
             raise NotFound(f"no contact {contact_id}", error_id="contact_not_found")  # not a probe
         if parent.state not in TALKING:
             raise Conflict("the caller is not on the line with you", error_id="contact_not_connected")
-        earlier = self.handovers.by_consult(contact_id)
+        earlier = await self.handovers.by_consult(contact_id)
         if earlier is not None and not earlier.consult_carries_caller:
             raise Conflict(
                 "this is a consult call: hand over the caller's contact", error_id="consult_not_transferable"
             )
         queue, plan, named = await self._route(parent, agent_id, target, worker)
-        number = self.handovers.claim(contact_id)
+        number = await self.handovers.claim(contact_id)
         try:
             return await self._start(parent, agent_id, number, queue, plan, named, note)
         finally:
-            self.handovers.release(contact_id)
+            await self.handovers.release(contact_id)
 
     async def _start(
         self,
@@ -99,14 +102,16 @@ class HandoverService(HandoverReactions):
             created_at=now,
             updated_at=now,
             expires_at=now + int(self.policy.timeout_s * 1000),
+            consults=[consult_id],
+            plan=plan,
+            owner=self.handovers.node_id,
         )
         await self._hold_caller(handover)  # refused (e.g. the caller just hung up): nothing to undo
-        lock = self.handovers.add(handover)
-        self._plans[handover.id] = plan
-        async with lock:
+        async with self.handovers.lock(handover.id):
             step = Transition(now, None, "request", HandoverState.REQUESTED, agent_id)
             handover.history.append(step)
             log.info("handover.transition", handover=handover.id, transition="None -> request -> requested")
+            await self.handovers.save(handover)
             await self.notifier.transition(handover, step, self._role(agent_id))
             try:
                 await self._open_consult(handover, parent, consult_id)
@@ -121,6 +126,7 @@ class HandoverService(HandoverReactions):
                     cause=cause,
                 ) from exc
             self._start_timer(handover)
+            await self.handovers.save(handover)
         return handover
 
     async def _route(
@@ -180,8 +186,8 @@ class HandoverService(HandoverReactions):
     # --- acting -----------------------------------------------------------------------------------
     async def complete(self, username: str, role: str, handover_id: str) -> Handover:
         """The caller goes to the specialist; the first agent goes to wrap-up."""
-        handover = self._owned(username, role, handover_id)
-        async with self.handovers.lock(handover):
+        await self._owned(username, role, handover_id)
+        async with self._locked(handover_id) as handover:
             next_state(handover.state, "complete")  # refuse early: nothing done yet
             consult = await self._contact(handover.consult_contact_id)
             specialist = handover.specialist
@@ -216,18 +222,17 @@ class HandoverService(HandoverReactions):
 
     async def cancel(self, username: str, role: str, handover_id: str) -> Handover:
         """The first agent takes the caller back: the consult is dropped, the caller taken off hold."""
-        handover = self._owned(username, role, handover_id)
-        async with self.handovers.lock(handover):
+        await self._owned(username, role, handover_id)
+        async with self._locked(handover_id) as handover:
             await self._give_back(handover, "cancel", "cancelled_by_agent", username)
         return handover
 
     async def add_note(self, username: str, role: str, handover_id: str, text: str) -> LiveNote:
-        handover = self.visible(username, role, handover_id)
-        if username not in handover.parties():
+        if username not in (await self.visible(username, role, handover_id)).parties():
             raise Forbidden("only the two parties write notes", error_id="not_your_handover")
         body = note_text(text, "text", LIVE_NOTE_MAX, required=True)
         assert body is not None
-        async with self.handovers.lock(handover):
+        async with self._locked(handover_id) as handover:
             if not handover.active:
                 raise Conflict(f"the handover is {handover.state}", error_id="handover_over")
             if len(handover.notes) >= self.policy.max_live_notes:
@@ -241,8 +246,26 @@ class HandoverService(HandoverReactions):
         return note
 
     # --- lifecycle --------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Take this node's lease and sweep for handovers left by nodes that are gone, now and then."""
+        await self.handovers.heartbeat()
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="handover-sweep")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy.sweep_s)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("handover.sweep_failed")
+
     async def stop(self) -> None:
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            await stop_task(sweeper)
         timers = list(self._timers.values())
         self._timers.clear()
         for task in timers:
             await stop_task(task)
+        await self.handovers.close()
