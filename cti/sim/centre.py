@@ -202,6 +202,8 @@ class LivingCentre:
 
     def _leg_in(self, call_id: str, states: frozenset[LegState]) -> bool:
         leg = self.sim.leg(call_id)
+        while leg is not None and leg.state is LegState.ENDED and leg.transferred_to is not None:
+            leg = self.sim.leg(leg.transferred_to)
         return leg is not None and leg.state in states
 
     async def _wait_leg(self, call_id: str, seconds: float, states: frozenset[LegState]) -> bool:
@@ -210,6 +212,9 @@ class LivingCentre:
         deadline = self.clock.now_ms() + int(seconds * 1000)
         while True:
             leg = self.sim.leg(call_id)
+            if leg is not None and leg.state is LegState.ENDED and leg.transferred_to is not None:
+                call_id = leg.transferred_to  # handed over: the caller is on the consult leg now
+                continue
             if leg is None or leg.state in states or leg.state is LegState.ENDED:
                 return True
             remaining = deadline - self.clock.now_ms()
