@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from cti.app import create_app
 from cti.config.settings import Settings, load_settings
 from cti.wiring import Services
 from tests.conftest import fresh_postgres_database
+from tests.servers import uvicorn_serving
 
 
 def free_port() -> int:
@@ -44,22 +43,10 @@ class Running:
 
 async def start_server(settings: Settings) -> AsyncIterator[Running]:
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    deadline = asyncio.get_running_loop().time() + 15
-    while not server.started:
-        if task.done():
-            task.result()
-        assert asyncio.get_running_loop().time() < deadline, "server did not start"
-        await asyncio.sleep(0.02)
-    base = f"http://127.0.0.1:{settings.port}"
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        try:
+    async with uvicorn_serving(app, port=settings.port):
+        base = f"http://127.0.0.1:{settings.port}"
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             yield Running(base, app.state.services, client)
-        finally:
-            server.should_exit = True
-            await task
 
 
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:

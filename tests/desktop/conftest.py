@@ -6,7 +6,6 @@ Both hold 200 seeded demo people; ``Callers`` picks numbers with a known shape f
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cti.app import create_app
@@ -28,6 +26,7 @@ from cti.records.tables import person_phone, referrer_phone, service_request
 from cti.wiring import Services
 from tests.api.conftest import Running, settings_for
 from tests.conftest import fresh_postgres_database
+from tests.servers import uvicorn_serving
 
 QUEUE = "amh_spa"  # open 24x7 in the demo centre: these tests do not depend on the time of day
 AGENT = "agent14"  # serves AMH
@@ -36,24 +35,13 @@ AGENT = "agent14"  # serves AMH
 async def serve(settings: Settings) -> AsyncIterator[Running]:
     """As ``tests.api.conftest.start_server``, with demo records seeded."""
     app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = asyncio.get_running_loop().time() + 15
-    while not server.started:
-        if task.done():
-            task.result()
-        assert asyncio.get_running_loop().time() < deadline, "server did not start"
-        await asyncio.sleep(0.02)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}", timeout=10) as client:
-        try:
-            services: Services = app.state.services
-            await seed_demo(services.records, people=200)
-            yield Running(f"http://127.0.0.1:{settings.port}", services, client)
-        finally:
-            server.should_exit = True
-            await task
+    async with (
+        uvicorn_serving(app, port=settings.port),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}", timeout=10) as client,
+    ):
+        services: Services = app.state.services
+        await seed_demo(services.records, people=200)
+        yield Running(f"http://127.0.0.1:{settings.port}", services, client)
 
 
 @pytest.fixture

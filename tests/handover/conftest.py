@@ -6,7 +6,6 @@ specialist of the same service (specialist04 and specialist06 both serve amh_spa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from cti.app import create_app
 from cti.config.settings import Settings
@@ -25,6 +23,7 @@ from cti.handover import HandoverPolicy, HandoverService
 from cti.telephony.sim import LegView, SimTelephony
 from tests.api.conftest import Running, settings_for
 from tests.conftest import fresh_postgres_database, until
+from tests.servers import uvicorn_serving
 
 QUEUE = "amh_spa"
 AGENT = "agent14"
@@ -133,19 +132,11 @@ class Centre:
 async def serve(settings: Settings, policy: HandoverPolicy) -> AsyncIterator[Running]:
     """As ``tests.api.conftest.start_server``, with the handover policy's timeout in the settings."""
     app = create_app(settings.model_copy(update={"handover_timeout_s": policy.timeout_s}))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    await until(lambda: server.started or task.done(), timeout=15, message="the server to start")
-    if task.done():
-        task.result()
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}", timeout=10) as client:
-        try:
-            yield Running(f"http://127.0.0.1:{settings.port}", app.state.services, client)
-        finally:
-            server.should_exit = True
-            await task
+    async with (
+        uvicorn_serving(app, port=settings.port),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}", timeout=10) as client,
+    ):
+        yield Running(f"http://127.0.0.1:{settings.port}", app.state.services, client)
 
 
 CentreFactory = Callable[..., contextlib.AbstractAsyncContextManager[Centre]]

@@ -16,7 +16,6 @@ import httpx
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
@@ -28,6 +27,7 @@ from cti.domain.clock import Clock
 from cti.wiring import Services
 from cti.ws import UVICORN_WS_OPTIONS, Hub, SnapshotProvider, WsOptions, validate_transport_message
 from tests.conftest import REDIS_HOST, REDIS_PORT, _need
+from tests.servers import uvicorn_serving
 
 ORIGIN = "https://desk.example"
 REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
@@ -111,22 +111,12 @@ async def start_node(
     app = create_app(settings, clock, ws_options=options, ws_providers=providers)
     sock = _listener(sndbuf)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", **UVICORN_WS_OPTIONS)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        deadline = asyncio.get_running_loop().time() + 15
-        while not server.started:
-            if task.done():
-                task.result()
-            assert asyncio.get_running_loop().time() < deadline, "server did not start"
-            await asyncio.sleep(0.02)
-        base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            yield Node(base, app.state.services, client)
+        async with uvicorn_serving(app, sock=sock, **UVICORN_WS_OPTIONS):
+            base = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+                yield Node(base, app.state.services, client)
     finally:
-        server.should_exit = True
-        await task
         sock.close()
 
 
