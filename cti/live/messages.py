@@ -67,11 +67,28 @@ class AlertData(_Message):
         return self
 
 
+class ScriptOverride(_Message):
+    """``script.override``: an agent overrode a triage script's outcome (published by ``scripts``)."""
+
+    id: str
+    session: str
+    contact: str
+    agent: str
+    script: str  # script@version#hash
+    outcome: str
+    scripted_action: str
+    override_action: str
+    reason: str = Field(min_length=1, max_length=500)
+    red_flag: bool
+    at: int = Field(ge=0)
+
+
 MESSAGE_TYPES: dict[str, type[_Message]] = {
     "queue.stats": QueueStats,
     "agent.state": AgentState,
     "alert.raised": AlertData,
     "alert.cleared": AlertData,
+    "script.override": ScriptOverride,
 }
 
 

@@ -1,0 +1,1 @@
+"""The shipped triage script library (YAML, illustrative content, not clinically approved)."""
