@@ -97,6 +97,7 @@ class CallService:
             },
             named_worker=named_worker,
             repeat_caller=repeat,
+            priority=call.priority,
         )
         if placement.transfer_to is not None:
             await self.records.update_contact(

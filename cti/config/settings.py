@@ -89,10 +89,21 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = []
     public_base_url: str | None = None
     twilio_auth_token: SecretStr | None = None
+    # The Twilio adapter (FRONTDOOR_TELEPHONY=twilio): account, the number agents' legs are called from,
+    # the number the fallback URL dials, and each agent's phone (else their Twilio Client identity).
+    twilio_account_sid: str | None = None
+    twilio_caller_id: str | None = None
+    twilio_fallback_number: str | None = None
+    twilio_agent_phones: dict[str, str] = {}
     log_level: LogLevel = "INFO"
     sim_seed: int = 42
     sim_calls_per_minute: float = Field(default=4.0, ge=0)
     handover_timeout_s: float = Field(default=60.0, gt=0)  # no specialist by then: caller back with the agent
+    # Asterisk Manager Interface (FRONTDOOR_TELEPHONY=asterisk and ``frontdoor asterisk check``)
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=5038, ge=1, le=65535)
+    ami_username: str = "frontdoor"
+    ami_secret: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(

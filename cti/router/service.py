@@ -112,7 +112,9 @@ class Router:
         named_worker: str | None = None,
         repeat_caller: bool = False,
         enqueued_at: int | None = None,
+        priority: int | None = None,
     ) -> Placement:
+        """``priority`` (from the IVR) raises the contact above what its queue and boosts give."""
         if queue not in self.centre.queues:
             raise InvalidInput(f"unknown queue '{queue}'", error_id="unknown_queue", field="queue")
         now = self.clock.now_ms()
@@ -142,7 +144,9 @@ class Router:
             NewContact(
                 id=contact_id,
                 queue=queue,
-                priority=self.priority_for(queue, caller_type, repeat_caller),
+                priority=min(
+                    MAX_PRIORITY, max(self.priority_for(queue, caller_type, repeat_caller), priority or 0)
+                ),
                 plan=plan,
                 attrs=merged,
                 enqueued_at=enqueued_at,

@@ -1,6 +1,7 @@
 """The living centre: simulated callers and bot agents that keep the demo busy.
 
-Callers come from the seeded ``CallerGenerator`` and dial in through ``SimTelephony.place_call``; each
+Callers come from the seeded ``CallerGenerator`` and dial in through the IVR when the app runs one
+(``SimTelephony.dial``), else straight to their queue (``SimTelephony.place_call``); each
 waits in queue up to its patience and then abandons, and some end a conversation before the agent
 does. Bots answer as agents (``cti.sim.bots``). People logged in as the other agents get offers
 from the same queues. All timing is on the services' clock (see ``cti.sim.timing``).
@@ -22,6 +23,7 @@ from cti.domain.errors import FrontdoorError
 from cti.domain.events import CENTRE_STREAM, Resync
 from cti.sim.bots import Bot, BotProfile
 from cti.sim.generator import Arrival, CallerGenerator, CallerMix
+from cti.sim.ivr import caller_inputs
 from cti.sim.timing import real_seconds, sleep_until
 from cti.tasks import stop_task
 from cti.telephony.port import InboundCall
@@ -45,6 +47,7 @@ class CentreStats:
     caller_ended: int = 0  # callers who ended the conversation first
     turned_away: int = 0  # arrivals beyond max_live_calls
     failed: int = 0  # calls the domain refused (e.g. unknown queue)
+    ended_in_ivr: int = 0  # callers the IVR helped itself (self-service) or sent elsewhere
 
 
 class LivingCentre:
@@ -185,7 +188,14 @@ class LivingCentre:
             log.exception("sim.caller_failed", call=call.call_id)
 
     async def _life(self, call: InboundCall, arrival: Arrival) -> None:
-        await self.sim.place_call(call)
+        if self.sim.has_ivr:  # through the IVR, as on a real line
+            inputs = caller_inputs(arrival.caller_type, arrival.queue, arrival.ivr)
+            await self.sim.dial(call.call_id, call.cli, call.dialled, inputs)
+            if self.sim.leg(call.call_id) is None:
+                self.stats.ended_in_ivr += 1
+                return
+        else:
+            await self.sim.place_call(call)
         self.stats.placed += 1
         if not await self._wait_leg(call.call_id, arrival.patience_s, TALKING):
             if await self.sim.caller_hangs_up(call.call_id):

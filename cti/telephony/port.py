@@ -25,6 +25,7 @@ class InboundCall:
     caller_type: str = "public"  # "professional" | "public" | "carer"
     ivr: dict[str, str] = field(default_factory=dict)  # choices made in the IVR
     nhs_number: str | None = None  # captured and validated by the IVR, if any
+    priority: int | None = None  # set by the IVR (e.g. crisis); the queue's own when higher
 
 
 class CallHandler(Protocol):

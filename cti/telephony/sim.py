@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import structlog
 
 from cti.domain.clock import Clock
 from cti.domain.errors import Conflict
+from cti.sim.ivr import Engine, IvrRun, drive
 from cti.sim.legs import Command, Leg, LegBook, LegState, LegView, Ring, RingListener
 from cti.telephony.port import CallHandler, InboundCall, Telephony
+from ivr.actions import CallbackRequested, CallerInput, CallStart, Enqueue
 
 __all__ = ["Command", "LegState", "LegView", "Ring", "RingListener", "SimTelephony"]
 
@@ -56,6 +58,7 @@ class SimTelephony(LegBook, Telephony):
         # A run tag keeps call ids unique across restarts (contact ids are primary keys in records).
         self._run = f"{clock.now_ms():x}{random.Random(seed).getrandbits(16):04x}"
         self._call_seq = 0
+        self._ivr: Engine | None = None  # attached by ivr.api when the app starts
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self, handler: CallHandler) -> None:
@@ -64,6 +67,50 @@ class SimTelephony(LegBook, Telephony):
     async def stop(self) -> None:
         self._handler = None
         self._listeners.clear()
+
+    # --- the IVR -------------------------------------------------------------------------------
+    def attach_ivr(self, engine: Engine | None) -> None:
+        self._ivr = engine
+
+    @property
+    def has_ivr(self) -> bool:
+        return self._ivr is not None
+
+    async def dial(
+        self, call_id: str, cli: str | None, dialled: str, inputs: Sequence[CallerInput] = ()
+    ) -> IvrRun:
+        """A simulated caller dials ``dialled`` and answers the IVR with ``inputs`` (then silence).
+
+        Like a real adapter: the engine runs first; an Enqueue becomes ``place_call``; a callback is
+        queued with the number to call (the leg stands for the call back); self-service, transfers
+        and hang-ups end in the IVR, without the domain queueing anything.
+        """
+        if self._ivr is None:
+            raise Conflict("the IVR is not running", error_id="ivr_not_running")
+        if call_id in self._legs:
+            raise Conflict("a call with this id is already in progress", error_id="call_exists")
+        run = await drive(self._ivr, CallStart(call_id=call_id, cli=cli, dialled=dialled), inputs)
+        outcome = run.outcome
+        log.info("sim.ivr_done", call=call_id, outcome=type(outcome).__name__)
+        if isinstance(outcome, Enqueue):
+            await self.place_call(
+                InboundCall(
+                    call_id,
+                    cli,
+                    dialled,
+                    outcome.queue,
+                    outcome.caller_type,
+                    dict(outcome.choices),
+                    outcome.nhs_number,
+                    outcome.priority,
+                )
+            )
+        elif isinstance(outcome, CallbackRequested):
+            choices = {**outcome.choices, "callback": outcome.number}
+            await self.place_call(
+                InboundCall(call_id, cli, dialled, outcome.queue, outcome.caller_type, choices)
+            )
+        return run
 
     # --- the simulated callers -----------------------------------------------------------------
     def new_call_id(self) -> str:

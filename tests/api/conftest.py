@@ -13,6 +13,7 @@ import pytest
 
 from cti.app import create_app
 from cti.config.settings import Settings, load_settings
+from cti.domain.clock import Clock
 from cti.wiring import Services
 from tests.conftest import fresh_postgres_database
 from tests.servers import uvicorn_serving
@@ -41,8 +42,8 @@ class Running:
         return str(r.json()["call_id"])
 
 
-async def start_server(settings: Settings) -> AsyncIterator[Running]:
-    app = create_app(settings)
+async def start_server(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Running]:
+    app = create_app(settings, clock)
     async with uvicorn_serving(app, port=settings.port):
         base = f"http://127.0.0.1:{settings.port}"
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
