@@ -65,10 +65,11 @@ def create_app(
     import ivr.api
     import knowledge.api
     import scripts.api
-    from cti import twilio
+    from cti import asterisk, twilio
 
     ivr.api.install(app)
     twilio.install(app)
+    asterisk.install(app)
     scripts.api.install(app)
     knowledge.api.install(app)
     agent_ui.install(app)
