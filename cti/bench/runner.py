@@ -148,9 +148,10 @@ async def _bench(redis_url: str, sizes: Sizes, quick: bool, loop: str) -> Result
     return res
 
 
-def run_bench(redis_url: str = DEFAULT_REDIS_URL, quick: bool = False) -> int:
-    """Run the benchmark and print the table. Exit code 0; 1 when the Redis run failed part-way or a
-    full (not quick) run misses a target. An unreachable Redis only skips the Redis column."""
+def run_bench(redis_url: str = DEFAULT_REDIS_URL, quick: bool = False, websockets: bool = True) -> int:
+    """Run the benchmark and print the tables (routing, then the desktop channel unless
+    ``websockets`` is False). Exit code 0; 1 when the Redis run failed part-way or a full (not quick)
+    run misses a target. An unreachable Redis only skips the Redis column."""
     console = Console()
     if not console.is_terminal:
         console = Console(width=170)
@@ -165,5 +166,10 @@ def run_bench(redis_url: str = DEFAULT_REDIS_URL, quick: bool = False) -> int:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
     found = print_report(console, res)
+    if websockets:
+        from cti.bench.ws_bench import run_ws_bench
+        from cti.bench.ws_report import print_ws_report
+
+        found += print_ws_report(console, run_ws_bench(redis_url, quick))
     missed = [t for t in found if t.met is False]
     return 1 if res.redis_failed or (missed and not quick) else 0

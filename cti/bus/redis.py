@@ -13,31 +13,36 @@ entry back into an ``Event``.
 ``publish_once`` runs ``PUBLISH_ONCE_SCRIPT``: only if the source seq is greater than the one at
 ``source_key(prefix, stream)`` does it record it and call ``fd_publish``, in the same script.
 
-Subscriptions read with ``XREAD BLOCK`` on a dedicated connection of the client's pool (one per
-subscription), so the client's ``socket_timeout``, if set, must exceed ``block_ms``. The bus closes the
-client only if it created it (``from_url``).
+Subscriptions are served by one reader per bus (``cti.bus.redis_reader.StreamReader``): a single
+``XREAD BLOCK`` over every subscribed stream, on one dedicated connection made from the client's pool
+settings, so the client's ``socket_timeout``, if set, must exceed ``block_ms``. A new subscription wakes
+a blocked read with ``CLIENT UNBLOCK``. The bus closes the client only if it created it (``from_url``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from cti.bus.memory import Inbox, check_source_seq
+from cti.bus.memory import check_source_seq
 from cti.bus.port import EventBus, Subscription
+from cti.bus.redis_reader import RedisSubscription, StreamReader, counter_key, stream_key
 from cti.domain.events import Event, Resync
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "PUBLISH_LUA",
+    "PUBLISH_ONCE_SCRIPT",
+    "PUBLISH_SCRIPT",
+    "RedisEventBus",
+    "RedisSubscription",
+    "counter_key",
+    "decode_entry",
+    "encode_data",
+    "source_key",
+    "stream_key",
+]
 
 PUBLISH_LUA = """
 local function fd_publish(counter_key, stream_key, maxlen, trim, type, at, data)
@@ -60,16 +65,6 @@ PUBLISH_ONCE_SCRIPT = PUBLISH_LUA + (
     "return fd_publish(KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])\n"
 )
 
-_RETRY_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
-
-
-def counter_key(prefix: str, stream: str) -> str:
-    return f"{prefix}:seq:{stream}"
-
-
-def stream_key(prefix: str, stream: str) -> str:
-    return f"{prefix}:stream:{stream}"
-
 
 def source_key(prefix: str, stream: str) -> str:
     return f"{prefix}:src:{stream}"
@@ -91,16 +86,6 @@ def decode_entry(stream: str, entry_id: bytes | str, fields: dict[Any, Any]) -> 
     """An ``Event`` from one stream entry (works with and without ``decode_responses``)."""
     text = {_text(k): _text(v) for k, v in fields.items()}
     return Event(stream, _seq_of(entry_id), text["type"], int(text["at"]), json.loads(text["data"]))
-
-
-def _xread_entries(response: Any) -> list[tuple[Any, dict[Any, Any]]]:
-    """The entries of a one-stream XREAD reply, whatever shape the client's protocol gives it."""
-    if not response:
-        return []
-    entries = next(iter(response.values())) if isinstance(response, dict) else response[0][1]
-    if entries and isinstance(entries[0], list):  # RESP3 reply in the legacy wrapping
-        entries = entries[0]
-    return list(entries)
 
 
 class RedisEventBus(EventBus):
@@ -127,6 +112,7 @@ class RedisEventBus(EventBus):
         self._script = client.register_script(PUBLISH_SCRIPT)
         self._once_script = client.register_script(PUBLISH_ONCE_SCRIPT)
         self._subs: set[RedisSubscription] = set()
+        self.reader = StreamReader(self)
         self._owns_client = False
         self._closed = False
 
@@ -178,132 +164,25 @@ class RedisEventBus(EventBus):
         return int(await self.client.get(counter_key(self.prefix, stream)) or 0)
 
     def subscribe(self, stream: str, after_seq: int | None = None, max_pending: int = 1000) -> Subscription:
-        """Needs a running event loop (the reader is a task)."""
+        """Needs a running event loop (the bus's reader is a task, started by the first one)."""
         if self._closed:
             raise RuntimeError("event bus is closed")
         if after_seq is not None and after_seq < 0:
             raise ValueError("after_seq must not be negative")
         sub = RedisSubscription(self, stream, after_seq, max_pending)
         self._subs.add(sub)
+        self.reader.add(sub)
         return sub
 
     async def close(self) -> None:
         self._closed = True
         for sub in list(self._subs):
             await sub.close()
+        await self.reader.close()
         if self._owns_client:
             self._owns_client = False
             await self.client.aclose()
 
     def _forget(self, sub: RedisSubscription) -> None:
         self._subs.discard(sub)
-
-
-class RedisSubscription(Subscription):
-    """A reader task moves entries from the stream into a bounded ``Inbox``.
-
-    It checks every batch is contiguous with what it delivered: a gap (trimmed) or a start point
-    beyond the newest gives ``Resync("trimmed")`` and it continues from the newest; a full inbox gives
-    ``Resync("overflow")`` and it continues after the batch in hand. Connection errors are retried
-    with back-off from the same position (re-checked, in case Redis lost its data).
-    """
-
-    def __init__(self, bus: RedisEventBus, stream: str, after_seq: int | None, max_pending: int) -> None:
-        self.stream = stream
-        self._bus = bus
-        self._inbox = Inbox(max_pending)
-        self._key = stream_key(bus.prefix, stream)
-        self._position = after_seq
-        self._ready = asyncio.Event()
-        self._finishing = False
-        self.client_name = re.sub(r"[^A-Za-z0-9_.:-]", "_", f"{bus.prefix}:sub:{stream}")
-        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"bus-sub:{stream}")
-
-    @property
-    def position(self) -> int:
-        """The newest seq taken from the stream: queued, delivered or covered by a Resync."""
-        return self._position or 0
-
-    @property
-    def pending(self) -> int:
-        return self._inbox.pending
-
-    async def ready(self) -> None:
-        """Wait until the starting point is fixed: events published afterwards will be delivered."""
-        await self._ready.wait()
-
-    def __aiter__(self) -> AsyncIterator[Event | Resync]:
-        return self
-
-    async def __anext__(self) -> Event | Resync:
-        return await self._inbox.get()
-
-    async def close(self) -> None:
-        self._inbox.close()
-        self._bus._forget(self)
-        # On Python 3.11 a cancel can be swallowed inside redis-py (asyncio.wait_for returns a result
-        # that was ready at the same moment); the reader also stops at its next turn, so insist.
-        while not self._task.done():
-            if not self._finishing:
-                self._task.cancel()
-            await asyncio.wait([self._task], timeout=0.05)
-
-    async def _run(self) -> None:
-        conn = self._bus.client.client()
-        try:
-            await self._read_loop(conn)
-        except Exception as exc:  # a bug or a bad entry: hand it to the consumer rather than hang
-            log.exception("event bus reader for %s failed", self.stream)
-            self._inbox.close(exc)
-        finally:
-            self._finishing = True  # not to be cancelled again while it returns its connection
-            self._ready.set()
-            await conn.aclose()
-
-    async def _read_loop(self, conn: aioredis.Redis) -> None:
-        check, delay = True, 0.05
-        task = asyncio.current_task()
-        while not self._inbox.closed and not (task and task.cancelling()):
-            try:
-                if check:
-                    await self._check_start(conn)
-                    check = False
-                assert self._position is not None
-                response = await conn.xread(
-                    {self._key: f"{self._position}-0"}, count=self._bus.read_count, block=self._bus.block_ms
-                )
-                entries = _xread_entries(response)
-                if entries:
-                    await self._take(conn, entries)
-                delay = 0.05
-            except _RETRY_ERRORS as exc:
-                log.warning("event bus reader for %s: %s; retrying in %.2fs", self.stream, exc, delay)
-                await asyncio.sleep(delay)
-                check, delay = True, min(delay * 2, 2.0)
-
-    async def _check_start(self, conn: aioredis.Redis) -> None:
-        with contextlib.suppress(ResponseError):  # a name only helps operators (CLIENT LIST)
-            await conn.client_setname(self.client_name)
-        last = int(await conn.get(counter_key(self._bus.prefix, self.stream)) or 0)
-        if self._position is None:
-            self._position = last
-        elif self._position > last:
-            self._inbox.resync(Resync(self.stream, last, "trimmed"))
-            self._position = last
-        self._ready.set()
-
-    async def _take(self, conn: aioredis.Redis, entries: list[tuple[Any, dict[Any, Any]]]) -> None:
-        assert self._position is not None
-        for entry_id, fields in entries:
-            seq = _seq_of(entry_id)
-            if seq != self._position + 1:
-                last = int(await conn.get(counter_key(self._bus.prefix, self.stream)) or 0)
-                self._inbox.resync(Resync(self.stream, last, "trimmed"))
-                self._position = last
-                return
-            if not self._inbox.push(decode_entry(self.stream, entry_id, fields)):
-                newest = _seq_of(entries[-1][0])
-                self._inbox.resync(Resync(self.stream, newest, "overflow"))
-                self._position = newest
-                return
-            self._position = seq
+        self.reader.remove(sub)

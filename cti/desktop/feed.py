@@ -16,6 +16,11 @@ the offer times out and the call is offered again (lesson 5).
 
 Without pop sources (a composition without records, ``sources=None``) it only rings and stops
 ringing, on every node, as the phone ringer it replaces did.
+
+Agents are served concurrently, each in order: an event's messages are built and published in a task
+chained after the previous one for the same agent (``publish_once`` orders per agent stream only), so
+one slow screen-pop does not hold up the offers to other agents. At most ``MAX_IN_FLIGHT`` events are
+in hand at once (following waits beyond that); ``stop`` lets those in hand finish.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from cti.desktop.sources import PopSources
 from cti.domain.errors import NotFound
 from cti.domain.events import Event
 from cti.domain.states import OfferState
+from cti.tasks import stop_task
 from cti.telephony.port import Telephony
 
 __all__ = ["FANOUT", "OFFER_ENDED", "DesktopFeed", "agent_snapshot", "plan"]
@@ -42,6 +48,8 @@ log = structlog.get_logger(__name__)
 
 FANOUT = 4  # more than the most messages one centre event gives one agent
 POP_TIMEOUT_S = 0.8  # the target is a pop within 1 s; past this the offer goes out without one
+MAX_IN_FLIGHT = 8  # events turned into messages at once, each agent's in order (below the DB pool)
+DRAIN_S = 5.0  # how long ``stop`` waits for the events in hand
 
 OFFER_ENDED = {
     "offer.timed_out": "timed_out",
@@ -93,6 +101,16 @@ class DesktopFeed(StreamFollower):
         self.telephony = telephony
         self.sources = sources
         self.pop_timeout_s = pop_timeout_s
+        self._chains: dict[str, asyncio.Task[None]] = {}  # each agent's newest task
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def stop(self) -> None:
+        await super().stop()
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight), timeout=DRAIN_S)
+        for task in list(self._in_flight):
+            await stop_task(task)
 
     def attach(self, sources: PopSources) -> None:
         """Start publishing desktop messages (with screen-pops) from the next event on."""
@@ -106,14 +124,42 @@ class DesktopFeed(StreamFollower):
         if self.sources is None:
             await self._ring_only(event, agent)
             return
+        await self._gate.acquire()
+        task = asyncio.create_task(self._after(self._chains.get(agent), self.sources, event, agent, kinds))
+        self._chains[agent] = task
+        self._in_flight.add(task)
+        task.add_done_callback(lambda done: self._finished(agent, done))
+
+    def _finished(self, agent: str, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._gate.release()
+        if self._chains.get(agent) is task:
+            del self._chains[agent]
+
+    async def _after(
+        self,
+        previous: asyncio.Task[None] | None,
+        sources: PopSources,
+        event: Event,
+        agent: str,
+        kinds: list[str],
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # this agent's earlier messages first
+        try:
+            await self._publish(sources, event, agent, kinds)
+        except Exception:
+            log.exception("desktop.failed", type=event.type, seq=event.seq)
+
+    async def _publish(self, sources: PopSources, event: Event, agent: str, kinds: list[str]) -> None:
         stream = agent_stream(agent)
         for index, kind in enumerate(kinds):
-            data = await self._message(self.sources, kind, event, agent)
+            data = await self._message(sources, kind, event, agent)
             published = await self.bus.publish_once(stream, event.seq * FANOUT + index, kind, data, event.at)
             if published is not None and kind in ("offer.created", "offer.ended"):
                 await self._phone(kind, data["contact"], agent)
             if published is not None and kind == "offer.created":
-                await self._unring_if_over(self.sources, data["offer"], data["contact"], agent)
+                await self._unring_if_over(sources, data["offer"], data["contact"], agent)
 
     async def _ring_only(self, event: Event, agent: str) -> None:
         contact = event.data.get("contact")

@@ -103,3 +103,48 @@ async def test_subscriber_survives_a_killed_connection(client: aioredis.Redis, r
 def test_publish_script_contract_is_documented() -> None:
     assert "local function fd_publish(counter_key, stream_key, maxlen, trim, type, at, data)" in PUBLISH_LUA
     assert json.loads(encode_data({"a": [1, None]})) == {"a": [1, None]}
+
+
+async def test_one_reader_connection_serves_every_subscription(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    bus = RedisEventBus(client, prefix=redis_prefix, block_ms=200)
+    subs = [bus.subscribe(f"agent:a{i}", after_seq=0) for i in range(50)]
+    for sub in subs:
+        await sub.ready()  # type: ignore[attr-defined]
+    names = [c.get("name") for c in await client.client_list()]
+    assert names.count(subs[0].client_name) == 1  # type: ignore[attr-defined]
+    sent = {
+        i: [await bus.publish(f"agent:a{i}", "t", {"i": i, "n": n}, AT) for n in range(2)] for i in range(50)
+    }
+    for i, sub in enumerate(subs):
+        assert [await asyncio.wait_for(anext(aiter(sub)), 5) for _ in range(2)] == sent[i]
+    await bus.close()
+    assert subs[0].client_name not in [c.get("name") for c in await client.client_list()]  # type: ignore[attr-defined]
+
+
+async def test_a_new_subscription_does_not_wait_for_a_blocked_read(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    bus = RedisEventBus(client, prefix=redis_prefix, block_ms=60_000)
+    first = bus.subscribe("first", after_seq=0)
+    await first.ready()  # type: ignore[attr-defined]
+    await until(lambda: bus.reader._reading != 0, message="the reader to block")
+    late = bus.subscribe("late", after_seq=0)
+    event = await bus.publish("late", "t", {}, AT)
+    assert await asyncio.wait_for(anext(aiter(late)), 5) == event  # not after the 60 s block
+    await bus.close()
+
+
+async def test_subscriptions_of_one_stream_at_different_points_each_get_their_own_sequence(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    bus = RedisEventBus(client, prefix=redis_prefix, block_ms=200)
+    sent = [await bus.publish("s", "t", {"i": i}, AT) for i in range(6)]
+    live = bus.subscribe("s", after_seq=6)
+    await live.ready()  # type: ignore[attr-defined]
+    replaying = bus.subscribe("s", after_seq=2)
+    sent += [await bus.publish("s", "t", {"i": i}, AT) for i in range(6, 8)]
+    assert [await asyncio.wait_for(anext(aiter(replaying)), 5) for _ in range(6)] == sent[2:]
+    assert [await asyncio.wait_for(anext(aiter(live)), 5) for _ in range(2)] == sent[6:]
+    await bus.close()
