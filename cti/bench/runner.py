@@ -149,7 +149,7 @@ async def _bench(redis_url: str, sizes: Sizes, quick: bool, loop: str) -> Result
 
 
 def run_bench(redis_url: str = DEFAULT_REDIS_URL, quick: bool = False, websockets: bool = True) -> int:
-    """Run the benchmark and print the tables (routing, then the desktop channel unless
+    """Run the benchmark and print the tables (routing, knowledge search, then the desktop channel unless
     ``websockets`` is False). Exit code 0; 1 when the Redis run failed part-way or a full (not quick)
     run misses a target. An unreachable Redis only skips the Redis column."""
     console = Console()
@@ -166,6 +166,9 @@ def run_bench(redis_url: str = DEFAULT_REDIS_URL, quick: bool = False, websocket
         gc.unfreeze()
         gc.set_threshold(*thresholds)
     found = print_report(console, res)
+    from cti.bench.kb_report import run_kb_section
+
+    found += run_kb_section(console, quick)
     if websockets:
         from cti.bench.ws_bench import run_ws_bench
         from cti.bench.ws_report import print_ws_report
