@@ -10,6 +10,14 @@ caller: feed back ``Digits``, ``Speech`` or ``NoInput``) or a terminal one (``En
     state, actions = await engine.start(call)            # call: CallStart
     state, actions = await engine.handle(state, Digits("1"))
     ...
+    await engine.hung_up(state)    # the caller hung up before a terminal action
+
+``hung_up(state) -> None`` is called by the adapter when the caller's line ends while the call is
+still in the IVR (the last step ended in a ``Gather``, or the state is not ``done``). It records the
+call as a contact: ``abandoned_in_ivr`` with the IVR path so far, or, for a caller who had heard
+their self-service status, the self-service contact ``SelfServiceDone`` would have written. It is
+idempotent (the contact id is the call id: a second call, or one after ``SelfServiceDone`` was
+recorded, writes nothing), does nothing for a state that has left the IVR, and never raises.
 
 ``Enqueue`` carries what the adapter needs to build ``cti.telephony.port.InboundCall`` and hand the
 caller to the domain (``CallHandler.call_arrived``); ``hold_messages`` are what to play while the

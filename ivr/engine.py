@@ -34,6 +34,7 @@ from ivr.actions import (
     TransferOut,
 )
 from ivr.flows import FlowSet
+from ivr.hangup import HangUpSteps
 from ivr.inputs import REPEAT_WORDS, says_any, spoken_digits, validate
 from ivr.model import (
     Asking,
@@ -62,7 +63,7 @@ MAX_STEPS = 64  # nodes run without input in one step; the linter refuses loops,
 MIN_CONFIDENCE = 0.4
 
 
-class IvrEngine(ProgressSteps):
+class IvrEngine(ProgressSteps, HangUpSteps):
     def __init__(
         self,
         flows: FlowSet,

@@ -7,14 +7,15 @@ reference learns no more than that reference's progress.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from cti.domain.errors import InvalidInput
+from cti.domain.errors import Conflict, InvalidInput
 from cti.domain.identifiers import normalise_cli
-from cti.records.models import CallerMatch, Contact, Person, ServiceRequest
+from cti.records.models import AuditEntry, CallerMatch, Contact, Person, ServiceRequest
 from ivr.phrases import phrase, spoken_day, spoken_reference
 
 LONDON = ZoneInfo("Europe/London")
@@ -50,6 +51,21 @@ class StatusRecords(Protocol):
     async def update_contact(self, contact_id: str, **fields: object) -> Contact: ...
 
     async def get_person(self, person_id: int) -> Person | None: ...
+
+    async def find_person_by_nhs(self, nhs: str) -> Person | None: ...
+
+    async def audit_view(
+        self,
+        actor: str,
+        role: str,
+        subject_type: str,
+        subject_id: str | int,
+        reason: str,
+        action: str = "view",
+        *,
+        details: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> AuditEntry: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,17 +139,22 @@ async def record_self_service(
     started_at: datetime,
     now: datetime,
     reason: str,
-) -> Contact:
+) -> Contact | None:
     """A contact resolved in the IVR: never queued, no agent, first-contact resolution, failure demand
-    when the reason is one (``progress_chase``)."""
-    await records.record_contact(
+    when the reason is one (``progress_chase``).
+
+    Written once: the contact id is the call id, so a second attempt (a repeated webhook, a hang-up
+    after the goodbye) is refused by the database and returns None, changing nothing."""
+    if not await insert_once(
+        records,
         call_id,
         started_at=started_at,
         caller_e164=cli,
         person_id=person_id,
-        caller_type=caller_type if caller_type in ("professional", "public", "carer") else "unknown",
+        caller_type=caller_type,
         service=service,
-    )
+    ):
+        return None
     return await records.update_contact(
         call_id,
         ivr_ended_at=now,
@@ -142,6 +163,35 @@ async def record_self_service(
         first_contact_resolution=True,
         reason_codes=[reason],
     )
+
+
+async def insert_once(
+    records: StatusRecords,
+    call_id: str,
+    *,
+    started_at: datetime,
+    caller_e164: str | None,
+    person_id: int | None,
+    caller_type: str,
+    service: str | None,
+    referrer_id: int | None = None,
+) -> bool:
+    """Insert the call's contact; False (nothing written) if the call already has one."""
+    try:
+        await records.record_contact(
+            call_id,
+            started_at=started_at,
+            caller_e164=caller_e164,
+            person_id=person_id,
+            referrer_id=referrer_id,
+            caller_type=caller_type if caller_type in ("professional", "public", "carer") else "unknown",
+            service=service,
+        )
+    except Conflict as exc:
+        if exc.error_id != "duplicate_contact":
+            raise
+        return False
+    return True
 
 
 def utc(ms: int) -> datetime:

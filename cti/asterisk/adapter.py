@@ -193,6 +193,7 @@ class AsteriskTelephony(Telephony):
                 return
             state, actions = await engine.start(CallStart(call.call_id, call.cli, call.dialled))
             while True:
+                call.ivr = state
                 heard = await self._perform(call, actions)
                 if heard is None:
                     return
@@ -367,6 +368,8 @@ class AsteriskTelephony(Telephony):
         for leg in list(call.legs.values()):
             await self._drop_leg(leg)
         log.info("asterisk.caller_gone", call=call_id)
+        if not call.handed and call.ivr is not None and self.ivr is not None:
+            await self.ivr.hung_up(call.ivr)  # hung up in the IVR: recorded once, with the path
         if call.handed and self._handler is not None:
             await self._handler.caller_hung_up(call_id)
 

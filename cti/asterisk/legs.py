@@ -30,6 +30,8 @@ class IvrLike(Protocol):
         self, state: dict[str, Any], event: CallerInput
     ) -> tuple[dict[str, Any], list[Action]]: ...
 
+    async def hung_up(self, state: dict[str, Any]) -> None: ...
+
 
 class CallGone(Exception):
     """The caller's channel left Async AGI (hung up, bridged or redirected)."""
@@ -76,3 +78,4 @@ class Call:
     callback: str | None = None  # the number to call back on (CallbackRequested), E.164
     called_back: bool = False  # the dial-back was placed: from now on its hang-up is the caller's
     task: asyncio.Task[None] | None = None
+    ivr: dict[str, Any] | None = None  # the IVR session while the caller is in it (for ``hung_up``)

@@ -14,6 +14,14 @@ OUTCOME_CODES: dict[str, str] = {
     "transferred_111": "Transferred to NHS 111",
     "no_action": "No further action",
 }
+# Outcomes the system records by itself. They are never chosen at wrap-up, so they are kept out of
+# ``OUTCOME_CODES`` (the wrap-up API and the desktop's code list): an agent cannot pick them.
+SYSTEM_OUTCOMES: dict[str, str] = {
+    "abandoned": "Caller hung up while queued or while an agent was being rung",
+    "abandoned_in_ivr": "Caller hung up in the phone menu, before reaching a queue",
+    "transferred_out_of_hours": "Transferred to the out-of-hours service",
+}
+ALL_OUTCOMES: dict[str, str] = {**OUTCOME_CODES, **SYSTEM_OUTCOMES}
 
 # Value demand: what the service exists to do. Failure demand: caused by not doing something, or not
 # doing it right, first time (chases, repeats, wrong door).

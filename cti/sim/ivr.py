@@ -34,6 +34,8 @@ class Engine(Protocol):
         self, state: dict[str, Any], event: CallerInput
     ) -> tuple[dict[str, Any], list[Action]]: ...
 
+    async def hung_up(self, state: dict[str, Any]) -> None: ...
+
 
 @dataclass
 class IvrRun:
@@ -42,6 +44,7 @@ class IvrRun:
     actions: list[Action] = field(default_factory=list)
     outcome: Action = field(default_factory=Hangup)
     state: dict[str, Any] = field(default_factory=dict)
+    hung_up: bool = False  # the caller hung up in the IVR (``drive(..., hang_up=True)``)
 
     @property
     def heard(self) -> list[str]:
@@ -56,18 +59,26 @@ class IvrRun:
         return out
 
 
-async def drive(engine: Engine, call: CallStart, inputs: Sequence[CallerInput]) -> IvrRun:
-    """Run the call through the IVR, answering each gather with the next input (then silence)."""
+async def drive(
+    engine: Engine, call: CallStart, inputs: Sequence[CallerInput], *, hang_up: bool = False
+) -> IvrRun:
+    """Run the call through the IVR, answering each gather with the next input, then silence; or,
+    with ``hang_up``, the caller hangs up once the inputs run out mid-flow (``engine.hung_up``)."""
     state, actions = await engine.start(call)
     run = IvrRun(list(actions), state=state)
     feed = iter(inputs)
     for _ in range(MAX_TURNS):
         if not actions or not isinstance(actions[-1], Gather):
             break
-        state, actions = await engine.handle(state, next(feed, NoInput()))
+        event = next(feed, None)
+        if event is None and hang_up:
+            await engine.hung_up(state)
+            run.hung_up = True
+            break
+        state, actions = await engine.handle(state, event or NoInput())
         run.actions += actions
     run.state = state
-    last = actions[-1] if actions else Hangup()
+    last = actions[-1] if actions and not run.hung_up else Hangup()
     run.outcome = last if isinstance(last, TERMINAL) else Hangup()
     return run
 

@@ -77,9 +77,16 @@ class SimTelephony(LegBook, Telephony):
         return self._ivr is not None
 
     async def dial(
-        self, call_id: str, cli: str | None, dialled: str, inputs: Sequence[CallerInput] = ()
+        self,
+        call_id: str,
+        cli: str | None,
+        dialled: str,
+        inputs: Sequence[CallerInput] = (),
+        *,
+        hang_up: bool = False,
     ) -> IvrRun:
-        """A simulated caller dials ``dialled`` and answers the IVR with ``inputs`` (then silence).
+        """A simulated caller dials ``dialled`` and answers the IVR with ``inputs`` (then silence; with
+        ``hang_up``, the caller hangs up once the inputs run out mid-flow, and the IVR records it).
 
         Like a real adapter: the engine runs first; an Enqueue becomes ``place_call``; a callback is
         queued with the number to call (the leg stands for the call back); self-service, transfers
@@ -89,9 +96,10 @@ class SimTelephony(LegBook, Telephony):
             raise Conflict("the IVR is not running", error_id="ivr_not_running")
         if call_id in self._legs:
             raise Conflict("a call with this id is already in progress", error_id="call_exists")
-        run = await drive(self._ivr, CallStart(call_id=call_id, cli=cli, dialled=dialled), inputs)
+        start = CallStart(call_id=call_id, cli=cli, dialled=dialled)
+        run = await drive(self._ivr, start, inputs, hang_up=hang_up)
         outcome = run.outcome
-        log.info("sim.ivr_done", call=call_id, outcome=type(outcome).__name__)
+        log.info("sim.ivr_done", call=call_id, outcome=type(outcome).__name__, hung_up=run.hung_up)
         if isinstance(outcome, Enqueue):
             await self.place_call(
                 InboundCall(

@@ -250,6 +250,12 @@ class TwilioFlow:
         if not ended_now or leg.get("released"):
             return
         role, contact = leg.get("role"), leg.get("contact")
+        if role == "caller" and not contact and isinstance(leg.get("ivr"), dict):
+            log.info("twilio.caller_hung_up_in_ivr", call=sid, status=status)
+            engine = self.services.extras.get("ivr")
+            if isinstance(engine, IvrEngine):
+                await engine.hung_up(leg["ivr"])  # recorded once, with the path so far
+            return
         if role == "caller":
             log.info("twilio.caller_hung_up", call=sid, contact=contact, status=status)
             await self.tel.handler.caller_hung_up(str(contact or sid))
