@@ -194,10 +194,14 @@ async def test_disconnect_mid_call_resync_restores_without_duplicates(rig: Rig) 
     # The AMI connection drops; meanwhile the waiting caller hangs up (AMI never replays that).
     arrived = len([m for m in pbx.actions if m.get("Action") == "Setvar"])
     await pbx.drop_connections()
-    await until(lambda: not telephony.client.connected, message="client notices")
+    await until(lambda: not telephony.client.connected, timeout=15, message="client notices")
     pbx.sessions.clear()
     await pbx.hang_up(waiting.uniqueid)
-    await until(lambda: telephony.client.connected and telephony.client.generation == 2, message="resynced")
+    await until(
+        lambda: telephony.client.connected and telephony.client.generation == 2,
+        timeout=15,
+        message="resynced",
+    )
     await telephony.client.drained()
     assert (await rig.services.store.get_contact(waiting_id)).state is ContactState.ABANDONED
     assert (await rig.services.store.get_contact(call_id)).state is ContactState.CONNECTED
@@ -207,7 +211,11 @@ async def test_disconnect_mid_call_resync_restores_without_duplicates(rig: Rig) 
     telephony._by_uid.clear()
     telephony._legs.clear()
     await pbx.drop_connections()
-    await until(lambda: telephony.client.generation == 3 and telephony.client.connected, message="3rd login")
+    await until(
+        lambda: telephony.client.generation == 3 and telephony.client.connected,
+        timeout=15,
+        message="3rd login",
+    )
     await telephony.client.drained()
     assert set(telephony.calls) == {call_id}
     assert telephony.calls[call_id].agent == "agent01"
