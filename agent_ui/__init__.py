@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cti.api.deps import Staff
+from cti.api.deps import AgentLike, ServicesDep, Staff
 from cti.domain.codes import FAILURE_DEMAND_REASONS, OUTCOME_CODES, VALUE_REASONS
 
 STATIC = Path(__file__).parent / "static"
@@ -58,6 +58,27 @@ async def wrap_up_codes(user: Staff) -> dict[str, dict[str, str]]:
         "value_reasons": VALUE_REASONS,
         "failure_reasons": FAILURE_DEMAND_REASONS,
     }
+
+
+@router.get("/api/ui/workers")
+async def signed_in_workers(user: AgentLike, svc: ServicesDep) -> dict[str, list[dict[str, str]]]:
+    """Colleagues signed in now (not logged out), for the named-worker choice of a warm handover:
+    username, display name, role and status; nothing else (the handover checks the worker again)."""
+    workers = []
+    for agent in await svc.store.agents():
+        person = svc.centre.users.get(agent.id)
+        if agent.id == user.username or person is None or agent.status == "logged_out":
+            continue
+        workers.append(
+            {
+                "username": agent.id,
+                "display_name": person.display_name,
+                "role": person.role,
+                "status": agent.status,
+            }
+        )
+    workers.sort(key=lambda w: (w["role"] != "specialist", w["display_name"]))
+    return {"workers": workers}
 
 
 class _SecurityHeaders:

@@ -7,7 +7,9 @@ import {
 import { forgetCaller, popSummary, renderCaller } from "./caller.js";
 import { currentOutcome, loadScripts, setScriptContact, setupScript } from "./script.js";
 import { setKbContact, setupKb } from "./kb.js";
-import { incomingFor, onHandoverMessage, prefillFromScript, setHandoverContact, setupHandover } from "./handover.js";
+import {
+  incomingFor, onHandoverMessage, prefillFromScript, restoreHandovers, setHandoverContact, setupHandover,
+} from "./handover.js";
 
 const desk = {
   me: null,
@@ -125,6 +127,8 @@ function onMessage(msg) {
       desk.contact = d.contact ? { ...d.contact } : null;
       if (d.contact && d.contact.screen_pop) desk.pops.set(d.contact.contact, d.contact.screen_pop);
       if (d.contact) lookupConsult(d.contact.contact);
+      restoreHandovers(d.handovers);
+      offerHeading();
       renderContact();
       break;
     case "agent.state":
@@ -153,6 +157,7 @@ function onMessage(msg) {
     case "handover.note_added":
       onHandoverMessage(msg);
       break;
+    case "handover.state":
     case "handover.ended":
       onHandoverMessage(msg);
       renderContact();
@@ -266,9 +271,10 @@ function renderContact() {
     const handover = consult ? incomingFor(c.contact) : null;
     let what = queue;
     if (consult) {
-      what = handover && handover.state === "completed"
-        ? `caller handed over by ${consult.from_agent}`
-        : `consult with ${consult.from_agent}, caller on hold`;
+      const state = handover ? handover.state : null;
+      if (state === "completed") what = `caller handed over by ${consult.from_agent}`;
+      else if (state === "cancelled" || state === "failed") what = `consult with ${consult.from_agent} over: handover ${state}`;
+      else what = `consult with ${consult.from_agent}, caller on hold`;
     }
     $("call-state").textContent = `${CONTACT_TEXT[c.state] || humanise(c.state)}${what ? " · " + what : ""}`;
     renderCaller(pop || null);

@@ -1,6 +1,7 @@
 // Warm handover. Asking side: choose a queue or a named worker, write the note, watch the specialist's
 // state, complete or cancel, exchange live notes. Specialist side: the note and the caller's context,
-// shown as soon as it arrives (before the consult connects).
+// shown as soon as it arrives (before the consult connects). Both sides follow the handover through
+// `handover.state` messages on their own stream, and restore it from the snapshot after a reload.
 import {
   announce, api, el, fill, humanise, learnNames, nhsNumber, reportError, serviceName, shortDate, show,
 } from "./common.js";
@@ -13,11 +14,19 @@ const STATE_TEXT = {
   cancelled: "Cancelled: the caller is back with you",
   failed: "Failed: the caller is back with you",
 };
+// What the specialist's side says about a handover it takes part in.
+const SPECIALIST_TEXT = {
+  specialist_reserved: "reading the note",
+  consulting: "on the line with the agent",
+  completed: "completed: the caller is with you",
+  cancelled: "cancelled: the caller went back to the agent",
+  failed: "failed: the caller went back to the agent",
+};
 const ACTIVE = new Set(["requested", "specialist_reserved", "consulting"]);
+const RANK = { requested: 0, specialist_reserved: 1, consulting: 2, completed: 3, cancelled: 3, failed: 3 };
 
 let contactId = null;
 let outgoing = null; // the handover JSON (asking side)
-let pollTimer = null;
 const incoming = new Map(); // handover id -> note message data (specialist side)
 let me = null;
 
@@ -29,6 +38,7 @@ export function setupHandover(user) {
       const toWorker = form.querySelector("input[name=handover-to]:checked").value === "worker";
       show("handover-queue-row", !toWorker);
       show("handover-worker-row", toWorker);
+      if (toWorker) loadWorkers();
     });
   }
   form.addEventListener("submit", async (event) => {
@@ -57,10 +67,9 @@ export function setupHandover(user) {
     if (toWorker) body.worker = document.getElementById("handover-worker").value.trim();
     else body.target = document.getElementById("handover-queue").value;
     try {
-      outgoing = await api("POST", `/api/contacts/${encodeURIComponent(contactId)}/handover`, body);
+      mergeOutgoing(await api("POST", `/api/contacts/${encodeURIComponent(contactId)}/handover`, body));
       announce("Handover requested: the caller is on hold");
       renderOutgoing();
-      poll();
     } catch (error) {
       reportError(error);
     }
@@ -75,6 +84,17 @@ async function loadQueues() {
     fill("handover-queue", queues.map((q) => el("option", { value: q.id, text: `${q.name}${q.open ? "" : " (closed)"}` })));
   } catch {
     // the queue list stays empty; a named worker still works
+  }
+}
+
+/** The colleagues signed in now, offered as choices for a named worker (typing a username still works). */
+async function loadWorkers() {
+  try {
+    const { workers } = await api("GET", "/api/ui/workers");
+    fill("handover-worker-options", workers.map((w) =>
+      el("option", { value: w.username, text: `${w.display_name} (${humanise(w.role)}, ${humanise(w.status)})` })));
+  } catch {
+    // no choices: the username can still be typed
   }
 }
 
@@ -106,21 +126,54 @@ export function setHandoverContact(id, talking) {
   document.getElementById("handover-submit").disabled = !(talking && contactId && !(outgoing && ACTIVE.has(outgoing.state)));
 }
 
-function poll() {
-  window.clearTimeout(pollTimer);
-  if (!outgoing || !ACTIVE.has(outgoing.state)) return;
-  pollTimer = window.setTimeout(async () => {
-    try {
-      const fresh = await api("GET", `/api/handovers/${encodeURIComponent(outgoing.id)}`);
-      const changed = fresh.state !== outgoing.state;
-      outgoing = fresh;
-      if (changed) announce(STATE_TEXT[fresh.state] || humanise(fresh.state), !ACTIVE.has(fresh.state));
-      renderOutgoing();
-    } catch (error) {
-      if (error.status === 404) outgoing = null;
+/** Take a newer view of the asking side's handover; a state never goes back (the POST's answer may
+ * arrive after the stream has already said the specialist was reserved). */
+function mergeOutgoing(fresh) {
+  if (outgoing && outgoing.id === fresh.id && RANK[fresh.state] < RANK[outgoing.state]) {
+    outgoing = { ...fresh, state: outgoing.state, specialist: outgoing.specialist, reason: outgoing.reason };
+  } else {
+    outgoing = { ...(outgoing && outgoing.id === fresh.id ? outgoing : {}), ...fresh };
+  }
+}
+
+/** After a reload or a reconnect: the handovers the snapshot says this agent takes part in. */
+export function restoreHandovers(handovers) {
+  const mine = me && me.username;
+  const listed = new Set();
+  for (const h of handovers || []) {
+    listed.add(h.id);
+    if (h.from_agent === mine) {
+      if (!outgoing || outgoing.id === h.id || !ACTIVE.has(outgoing.state)) mergeOutgoing(h);
+    } else if (h.specialist === mine) {
+      const known = incoming.get(h.id);
+      incoming.set(h.id, {
+        handover: h.id, contact: h.contact_id, consult_contact: h.consult_contact_id, from_agent: h.from_agent,
+        note: h.note, notes: h.notes || [], caller: h.context || (known && known.caller) || {}, state: h.state,
+      });
     }
-    poll();
-  }, 1000);
+  }
+  // A handover followed before that the snapshot no longer lists is over: ask how it ended.
+  if (outgoing && ACTIVE.has(outgoing.state) && !listed.has(outgoing.id)) refresh(outgoing.id);
+  for (const h of incoming.values()) if (ACTIVE.has(h.state) && !listed.has(h.handover)) refresh(h.handover);
+  renderOutgoing();
+  renderIncoming();
+}
+
+async function refresh(handoverId) {
+  try {
+    const fresh = await api("GET", `/api/handovers/${encodeURIComponent(handoverId)}`);
+    if (outgoing && outgoing.id === fresh.id) mergeOutgoing(fresh);
+    const inc = incoming.get(fresh.id);
+    if (inc) Object.assign(inc, { state: fresh.state, reason: fresh.reason, notes: fresh.notes || inc.notes });
+    renderOutgoing();
+    renderIncoming();
+  } catch (error) {
+    if (error.status !== 404) return;
+    if (outgoing && outgoing.id === handoverId) outgoing = null;
+    incoming.delete(handoverId);
+    renderOutgoing();
+    renderIncoming();
+  }
 }
 
 function notesView(handoverId, notes) {
@@ -175,7 +228,7 @@ function renderOutgoing() {
 
 async function finish(action) {
   try {
-    outgoing = await api("POST", `/api/handovers/${encodeURIComponent(outgoing.id)}/${action}`);
+    mergeOutgoing(await api("POST", `/api/handovers/${encodeURIComponent(outgoing.id)}/${action}`));
     announce(STATE_TEXT[outgoing.state] || humanise(outgoing.state));
     renderOutgoing();
   } catch (error) {
@@ -191,6 +244,24 @@ export function onHandoverMessage(msg) {
     incoming.set(d.handover, { ...d, state: "incoming" });
     announce(`Warm handover from ${d.from_agent}: ${d.note.reason}`, true);
     renderIncoming();
+  } else if (msg.type === "handover.state") {
+    const mine = me && me.username;
+    if (d.from_agent === mine && (!outgoing || outgoing.id === d.handover || !ACTIVE.has(outgoing.state))) {
+      const before = outgoing && outgoing.id === d.handover ? outgoing.state : null;
+      mergeOutgoing({
+        id: d.handover, contact_id: d.contact, consult_contact_id: d.consult_contact, from_agent: d.from_agent,
+        target: d.target, worker: d.worker, specialist: d.specialist, state: d.state, reason: d.reason,
+        caller: d.caller, expires_at: d.expires_at,
+      });
+      if (outgoing.state !== before) announce(STATE_TEXT[outgoing.state] || humanise(outgoing.state), !ACTIVE.has(outgoing.state));
+      renderOutgoing();
+    }
+    const inc = incoming.get(d.handover);
+    if (inc && (inc.state === "incoming" || RANK[d.state] >= RANK[inc.state])) {
+      inc.state = d.state;
+      inc.reason = d.reason;
+      renderIncoming();
+    }
   } else if (msg.type === "handover.note_added") {
     if (outgoing && outgoing.id === d.handover) {
       const notes = outgoing.notes || [];
@@ -239,7 +310,7 @@ function renderIncoming() {
     const person = ctx.person;
     const note = h.note || {};
     return el("div", { class: "incoming" },
-      el("p", { class: "from", text: `From ${h.from_agent}${h.state !== "incoming" ? " · " + humanise(h.state) : ""}` }),
+      el("p", { class: "from", text: `From ${h.from_agent}${SPECIALIST_TEXT[h.state] ? " · " + SPECIALIST_TEXT[h.state] : ""}` }),
       el("dl", { class: "facts note" },
         el("dt", { text: "Reason" }), el("dd", { class: "note-reason", text: note.reason }),
         note.triage_outcome ? [el("dt", { text: "Triage outcome" }), el("dd", { text: note.triage_outcome })] : null,

@@ -110,6 +110,62 @@ class HandoverEnded(Strict):
     caller: str | None = Field(description="where the caller is now: with_first_agent, with_specialist, ...")
 
 
+HandoverStateName = Literal[
+    "requested", "specialist_reserved", "consulting", "completed", "cancelled", "failed"
+]
+CallerPlace = Literal["held", "with_first_agent", "with_specialist", "queued", "gone"]
+
+
+class HandoverStateChanged(Strict):
+    handover: str
+    contact: str = Field(description="the caller's contact")
+    consult_contact: str | None = Field(description="the consult leg's contact")
+    from_agent: str = Field(description="the agent who asked")
+    specialist: str | None = Field(description="the specialist reserved, once there is one")
+    target: str = Field(description="the queue the consult contact entered")
+    worker: str | None = Field(description="the named worker asked for, if any")
+    previous: HandoverStateName | None = Field(description="null for the request that created it")
+    event: str = Field(description="request, reserve, connect, complete, cancel or fail")
+    state: HandoverStateName
+    reason: str | None = Field(description="why it ended other than as asked, e.g. cancelled_by_agent")
+    caller: CallerPlace = Field(description="where the caller is now")
+    expires_at: int | None = Field(description="epoch ms; it fails then unless a specialist has accepted")
+
+
+class HandoverStep(Strict):
+    at: int
+    previous: HandoverStateName | None
+    event: str
+    state: HandoverStateName
+    by: str = Field(description="a username, caller or system")
+    reason: str | None
+
+
+class HandoverInHand(Strict):
+    """A handover the agent takes part in, as in ``GET /api/handovers/{id}`` (the parties' view: the
+    note in full and the live notes), plus ``context`` for the specialist."""
+
+    id: str
+    contact_id: str = Field(description="the caller's contact")
+    consult_contact_id: str
+    from_agent: str
+    target: str
+    worker: str | None
+    specialist: str | None
+    state: HandoverStateName
+    reason: str | None
+    caller: CallerPlace
+    created_at: int
+    updated_at: int
+    expires_at: int | None
+    note: HandoverNoteText
+    notes: list[LiveNote]
+    history: list[HandoverStep]
+    context: dict[str, Any] | None = Field(
+        description="to the specialist only: the caller's context summary, as in handover.note's caller"
+    )
+
+
 class ContactInHand(Strict):
     contact: str
     state: str
@@ -127,6 +183,10 @@ class AgentSnapshot(Strict):
     state: AgentState
     offer: OfferCreated | None = Field(description="the pending offer, with its screen-pop")
     contact: ContactInHand | None = Field(description="the contact in hand (connected, held, wrap-up)")
+    handovers: list[HandoverInHand] = Field(
+        description="the active warm handovers the agent asked for or is the specialist of, and the one "
+        "the contact in hand came from (also once over), oldest first"
+    )
 
 
 class Envelope(BaseModel):
@@ -187,6 +247,13 @@ AGENT_MESSAGES: tuple[MessageSpec, ...] = (
         HandoverEnded,
         "Warm handover: it is over (completed, cancelled or failed), why, and where the caller is.",
         examples.HANDOVER_ENDED,
+    ),
+    MessageSpec(
+        "handover.state",
+        HandoverStateChanged,
+        "Warm handover: each transition (requested, specialist reserved, consulting, and the end), to both "
+        "parties, so each desktop follows the other side live.",
+        examples.HANDOVER_STATE,
     ),
     MessageSpec(
         "event",

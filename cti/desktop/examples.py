@@ -138,3 +138,18 @@ HANDOVER_ENDED: dict[str, Any] = {
     "reason": None,
     "caller": "with_specialist",
 }
+HANDOVER_STATE: dict[str, Any] = {
+    "handover": "h-7f3a9c",
+    "contact": "sim-1a20adbe5afa3b1-000042",
+    "consult_contact": "sim-1a20adbe5afa3b1-000042.h1",
+    "from_agent": "agent14",
+    "specialist": "specialist04",
+    "target": "amh_spa",
+    "worker": None,
+    "previous": "specialist_reserved",
+    "event": "connect",
+    "state": "consulting",
+    "reason": None,
+    "caller": "held",
+    "expires_at": 1795478560000,
+}

@@ -3,11 +3,18 @@
 The stream's last seq is read FIRST: whatever changes after that read is also on the stream after
 ``last_seq``, so a client that applies the snapshot and then the messages after ``last_seq`` misses
 nothing (it may see a change twice, which is harmless: messages carry states, not deltas).
+
+Warm handovers come from the handover service (``services.extras["handover"]``, when it runs): the
+active ones the agent is a party to, and the one the contact in hand belongs to (a specialist still
+on the call after it completed). The specialist's copy carries the caller's context, as the
+``handover.note`` did (and, like it, the view of the person is audited).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import structlog
 
 from cti.auth.service import Principal
 from cti.desktop.catalogue import agent_stream
@@ -15,6 +22,11 @@ from cti.desktop.screenpop import screen_pop
 from cti.desktop.sources import DesktopSources
 from cti.domain.errors import NotFound
 from cti.domain.states import OfferState
+from cti.handover.context import caller_context
+from cti.handover.model import Handover
+from cti.handover.service import HandoverService
+
+log = structlog.get_logger(__name__)
 
 
 async def agent_snapshot(services: DesktopSources, agent_id: str) -> dict[str, Any]:
@@ -40,6 +52,7 @@ async def agent_snapshot(services: DesktopSources, agent_id: str) -> dict[str, A
         },
         "offer": offer,
         "contact": contact,
+        "handovers": await _handovers(services, agent_id, agent.contact_id),
     }
 
 
@@ -72,3 +85,36 @@ async def _contact(services: DesktopSources, contact_id: str) -> dict[str, Any] 
     except NotFound:
         return None
     return {"contact": contact.id, "state": str(contact.state), "queue": contact.queue, "screen_pop": pop}
+
+
+async def _handovers(services: DesktopSources, agent_id: str, contact_id: str | None) -> list[dict[str, Any]]:
+    extras = getattr(services, "extras", None)
+    service = extras.get("handover") if isinstance(extras, dict) else None
+    if not isinstance(service, HandoverService):
+        return []  # the handover service is not running (e.g. a bare desktop test)
+    found: dict[str, Handover] = {}
+    try:
+        for handover in await service.handovers.active():
+            if agent_id in handover.parties():
+                found[handover.id] = handover
+        if contact_id is not None:
+            which = await service.handovers.which(contact_id)
+            if which is not None and which not in found:
+                theirs = await service.handovers.find(which)
+                if theirs is not None and agent_id in theirs.parties():
+                    found[theirs.id] = theirs
+    except Exception:
+        # The rest of the desktop must still come back; the handover panel waits for the next message.
+        log.exception("desktop.snapshot_handovers_failed", agent=agent_id)
+        return []
+    out = []
+    for handover in sorted(found.values(), key=lambda h: h.created_at):
+        context = None
+        if handover.specialist == agent_id:
+            user = services.centre.users.get(agent_id)
+            role = user.role if user is not None else "agent"
+            context = await caller_context(
+                handover, agent_id, role, services.store, services.records, services.clock
+            )
+        out.append({**handover.to_json(detail=True), "context": context})
+    return out

@@ -18,7 +18,12 @@ Stream ``agent:{specialist}``:
     contact, consult_contact, from_agent, note (in full), notes, caller (context summary)}``. Also sent
     to whoever answers a caller queued after the first agent left, so the story still travels.
 
-Streams ``agent:{from_agent}`` and ``agent:{specialist}``:
+Streams ``agent:{from_agent}`` and ``agent:{specialist}`` (the parties at the time):
+
+``handover.state``
+    On every transition: ``{handover, contact, consult_contact, from_agent, specialist, target,
+    worker, previous, event, state, reason, caller, expires_at}`` (the centre event without the
+    note's summary): each desktop follows the other side live.
 
 ``handover.note_added``
     ``{handover, note: {at, author, text}}``: a note written during the handover, live to both sides.
@@ -96,6 +101,9 @@ class HandoverNotifier:
             "note": handover.note.summary(),
         }
         await self._publish(CENTRE_STREAM, f"handover.{step.state}", data)
+        state = {k: v for k, v in data.items() if k != "note"}
+        for agent in handover.parties():
+            await self._publish(agent_stream(agent), "handover.state", state)
         await self.audit(
             handover,
             step.by,
