@@ -3,50 +3,17 @@ with the path so far; one who had heard their self-service status is recorded as
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-import ivr.api
-from cti.asterisk.adapter import AsteriskTelephony
-from cti.asterisk.testing import AmiTestServer, Channel
-from cti.config.settings import load_settings
-from cti.domain.clock import ManualClock
+from cti.asterisk.testing import Channel
 from cti.domain.errors import NotFound
 from cti.records.models import Contact
-from cti.wiring import Services, build_services
-from tests.asterisk.test_adapter import CALLER, WEDNESDAY_11H, Rig
+from tests.asterisk.conftest import CALLER, WEDNESDAY_11H, Rig
 from tests.conftest import until
 
 FRONT_DOOR = "01164960000"
-
-
-@pytest.fixture
-async def pbx_rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    pbx = AmiTestServer({"frontdoor": "fd-secret"})
-    await pbx.start()
-    settings = load_settings(
-        None,
-        telephony="asterisk",
-        ami_port=pbx.port,
-        ami_secret="fd-secret",
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'records.db'}",
-    )
-    services: Services = await build_services(settings, ManualClock(WEDNESDAY_11H))
-    telephony = services.telephony
-    assert isinstance(telephony, AsteriskTelephony)
-    engine = ivr.api.engine_for(services)
-    services.extras["ivr"] = engine
-    telephony.attach_ivr(engine)
-    telephony.attach_services(services)
-    assert await telephony.client.wait_connected(5)
-    try:
-        yield Rig(pbx, services, telephony)
-    finally:
-        await services.close()
-        await pbx.close()
 
 
 async def dial_and_hang_up(rig: Rig, keys: str) -> tuple[Channel, str]:
@@ -69,8 +36,8 @@ async def recorded(rig: Rig, call_id: str) -> Contact:
     return contact
 
 
-async def test_a_caller_hanging_up_in_the_menu_is_recorded_once_with_the_path(pbx_rig: Rig) -> None:
-    rig = pbx_rig
+async def test_a_caller_hanging_up_in_the_menu_is_recorded_once_with_the_path(rig: Rig) -> None:
+    rig = rig
     _, call_id = await dial_and_hang_up(rig, "1")  # English, then gone at "who are you"
     contact = await recorded(rig, call_id)
     assert (contact.outcome_code, contact.caller_e164, contact.agent_id) == (
@@ -84,8 +51,8 @@ async def test_a_caller_hanging_up_in_the_menu_is_recorded_once_with_the_path(pb
         await rig.services.store.get_contact(call_id)  # never queued
 
 
-async def test_a_caller_hanging_up_after_hearing_their_status_is_self_service(pbx_rig: Rig) -> None:
-    rig = pbx_rig
+async def test_a_caller_hanging_up_after_hearing_their_status_is_self_service(rig: Rig) -> None:
+    rig = rig
     records = rig.services.records
     person = await records.add_person(given_name="Test", family_name="Person", phones=[(CALLER, "mobile")])
     due = datetime.fromtimestamp(WEDNESDAY_11H / 1000, UTC) + timedelta(days=2)
