@@ -15,7 +15,8 @@ from cti.wiring import Services
 _bearer = HTTPBearer(auto_error=False)
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop on every request.
     svc: Services = request.app.state.services
     return svc
 

@@ -83,6 +83,9 @@ class CallService:
             service=service,
             queue=call.queue,
             started_at=now,
+            # Queued in the same write (one statement, not two, per call); undone below if not queued.
+            ivr_ended_at=now,
+            queued_at=now,
         )
         placement = await self.router.enqueue(
             call.call_id,
@@ -101,13 +104,15 @@ class CallService:
         )
         if placement.transfer_to is not None:
             await self.records.update_contact(
-                call.call_id, ended_at=now, outcome_code="transferred_out_of_hours"
+                call.call_id,
+                ended_at=now,
+                outcome_code="transferred_out_of_hours",
+                ivr_ended_at=None,
+                queued_at=None,
             )
             await self.telephony.transfer_out(call.call_id, placement.transfer_to)
-        else:
-            await self.records.update_contact(
-                call.call_id, queue=placement.queue, ivr_ended_at=now, queued_at=now
-            )
+        elif placement.queue != call.queue:
+            await self.records.update_contact(call.call_id, queue=placement.queue)
         log.info(
             "call.arrived",
             contact=call.call_id,

@@ -1,7 +1,7 @@
 """The screen-pop: who is calling and why the call came to this agent, as a JSON-ready summary.
 
 Built from the state store (queue, priority, wait, IVR choices, routing decision) and the records
-(candidates and their history, in two round trips: ``cti.records.context``). It never audits: it
+(candidates and their history, in one round trip: ``cti.records.context``). It never audits: it
 is a summary; opening the record is a separate, audited request. A records failure does not stop the
 pop (or the call): the caller part then says ``unavailable`` and asks identity questions.
 """

@@ -42,6 +42,9 @@ class QueueTargets:
     abandon_threshold_s: int = 30
 
 
+_DEFAULT_TARGETS = QueueTargets()  # frozen: one shared instance for queues without targets
+
+
 @dataclass(slots=True)
 class Waiting:
     contact: str
@@ -71,7 +74,16 @@ class AgentView:
     contact: str | None = None
 
     def figures(self) -> dict[str, Any]:
-        return asdict(self)
+        # What ``asdict`` gives (every field is a plain value), without its per-field deep copies:
+        # this runs for each agent change at every event.
+        return {
+            "agent": self.agent,
+            "status": self.status,
+            "reason": self.reason,
+            "engine": self.engine,
+            "since": self.since,
+            "contact": self.contact,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +123,7 @@ class LiveStats:
         return cls(targets=dict(targets), queues=list(targets))
 
     def targets_of(self, queue: str) -> QueueTargets:
-        return self.targets.get(queue) or QueueTargets()
+        return self.targets.get(queue) or _DEFAULT_TARGETS
 
     # --- time ------------------------------------------------------------------------------------
     def move_to(self, at: int) -> bool:

@@ -122,9 +122,12 @@ class ContactRecords(RecordsBase):
         agent_id: str | None = None,
         channel: str = "voice",
         direction: str = "inbound",
+        ivr_ended_at: datetime | None = None,
+        queued_at: datetime | None = None,
     ) -> Contact:
-        """Insert a contact. ``caller_e164`` may be in any format (the raw CLI will do): it is
-        normalised like a lookup, and a withheld or unreadable number is stored as no number.
+        """Insert a contact (with its IVR-ended and queued times when already known). ``caller_e164``
+        may be in any format (the raw CLI will do): it is normalised like a lookup, and a withheld
+        or unreadable number is stored as no number.
         Raises ``Conflict`` (``duplicate_contact``) if the id exists, ``InvalidInput`` for a bad
         field or an unknown person or referrer."""
         if direction not in DIRECTIONS:
@@ -145,6 +148,8 @@ class ContactRecords(RecordsBase):
             "agent_id": _check_field("agent_id", agent_id),
             "channel": required_text(channel, "channel", 20),
             "direction": direction,
+            "ivr_ended_at": _check_field("ivr_ended_at", ivr_ended_at),
+            "queued_at": _check_field("queued_at", queued_at),
             "hold_ms": 0,
             "reason_codes": [],
             "failure_demand": False,

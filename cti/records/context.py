@@ -1,11 +1,13 @@
-"""The caller's context for a screen-pop, in two round trips: the contact, then everything else.
+"""The caller's context for a screen-pop, in one round trip: the contact and everything else.
 
 The screen-pop is on the hot path and every statement costs a thread hop (performance.md), so the
 candidates (people and referrers on the caller's number, and a person identified otherwise) and the
 summary of each person's history come back as the branches of ONE ``UNION ALL``, told apart by a
 ``kind`` column. NULL padding is typed: PostgreSQL resolves a chain of UNIONs pairwise, and an untyped
-NULL column would turn into text. Summary only: nothing here is audited, and nothing here should need
-to be (no notes, no addresses, no free text from service requests).
+NULL column would turn into text. The contact's row comes with them: the union is LEFT JOINed to
+it, and its number and links are read by the branches as scalar subqueries. Summary only: nothing
+here is audited, and nothing here should need to be (no notes, no addresses, no free text from
+service requests).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cti.records.contacts import UNASSIGNED_SERVICE, contact_from_row, months_before
+from cti.records.contacts import UNASSIGNED_SERVICE, months_before
 from cti.records.models import OPEN_STATUSES, Allocation, Contact, PersonSummary, ReferrerSummary
 from cti.records.tables import (
     JSONType,
@@ -81,10 +83,18 @@ def _typed_null(type_: Any) -> sa.Cast[Any]:
     return sa.cast(sa.null(), type_)
 
 
-_E164 = sa.bindparam("e164", type_=sa.String)
-_PID = sa.bindparam("pid", type_=sa.Integer)
-_RID = sa.bindparam("rid", type_=sa.Integer)
 _CID = sa.bindparam("cid", type_=sa.String)
+_THIS = contact.alias("this_contact")
+
+
+def _of_contact(column: sa.Column[Any]) -> Any:
+    """The contact's own ``column``, as an uncorrelated scalar subquery (branches also read ``contact``)."""
+    return sa.select(column).where(_THIS.c.id == _CID).correlate(None).scalar_subquery()
+
+
+_E164 = _of_contact(_THIS.c.caller_e164)
+_PID = _of_contact(_THIS.c.person_id)
+_RID = _of_contact(_THIS.c.referrer_id)
 _NOW = sa.bindparam("now", type_=UTCDateTime)
 _YEAR_AGO = sa.bindparam("year_ago", type_=UTCDateTime)
 _WINDOW_START = sa.bindparam("window_start", type_=UTCDateTime)
@@ -122,7 +132,7 @@ def _row(
     ]
 
 
-def _statement() -> sa.CompoundSelect[Any]:
+def _statement() -> sa.Select[Any]:
     own_phone = sa.select(person_phone.c.kind).where(
         person_phone.c.person_id == person.c.id, person_phone.c.e164 == _E164
     )
@@ -190,7 +200,12 @@ def _statement() -> sa.CompoundSelect[Any]:
         .where(c.person_id.in_(_IN_CANDIDATES), c.started_at > _WINDOW_START, c.started_at <= _NOW)
         .group_by(c.person_id)
     )
-    return sa.union_all(people, referrers, recent, requests, allocations, contacted, referred, repeat)
+    found = sa.union_all(people, referrers, recent, requests, allocations, contacted, referred, repeat)
+    parts = found.subquery("part")
+    own = [column.label(f"c_{column.key}") for column in contact.c]
+    return (
+        sa.select(*own, *parts.c).select_from(contact.outerjoin(parts, sa.true())).where(contact.c.id == _CID)
+    )
 
 
 _CONTEXT = _statement()
@@ -199,27 +214,24 @@ _CONTEXT = _statement()
 async def caller_context(
     engine: AsyncEngine, contact_id: str, *, now: datetime, window_days: int, months: int = 12
 ) -> CallerContext:
-    """Candidates for the caller of ``contact_id`` with a summary of each person's history.
-
-    A withheld or unknown number with no person or referrer linked costs one round trip."""
+    """Candidates for the caller of ``contact_id`` with a summary of each person's history."""
+    params = {
+        "cid": contact_id,
+        "now": now,
+        "year_ago": months_before(now, months),
+        "window_start": now - timedelta(days=window_days),
+    }
     async with engine.connect() as conn:
-        row = (await conn.execute(sa.select(contact).where(contact.c.id == contact_id))).one_or_none()
-        found = None if row is None else contact_from_row(row)
-        if found is None or (
-            found.caller_e164 is None and found.person_id is None and found.referrer_id is None
-        ):
-            return CallerContext(contact=found, people=[], referrers=[], more=False)
-        params = {
-            "e164": found.caller_e164,
-            "pid": found.person_id,
-            "rid": found.referrer_id,
-            "cid": contact_id,
-            "now": now,
-            "year_ago": months_before(now, months),
-            "window_start": now - timedelta(days=window_days),
-        }
         rows = (await conn.execute(_CONTEXT, params)).all()
-    return _assemble(found, rows)
+    if not rows:
+        return CallerContext(contact=None, people=[], referrers=[], more=False)
+    return _assemble(_contact(rows[0]), rows)
+
+
+def _contact(row: sa.Row[Any]) -> Contact:
+    values = {column.key: row._mapping[f"c_{column.key}"] for column in contact.c}
+    values["reason_codes"] = list(values["reason_codes"])
+    return Contact(**values)
 
 
 def _assemble(found: Contact, rows: Sequence[sa.Row[Any]]) -> CallerContext:

@@ -33,12 +33,34 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         # WAL lets the screen-pop read while a wrap-up writes; NORMAL is durable enough under WAL.
+        # The busy timeout first: switching a file to WAL takes a lock another connection may hold.
+        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
     finally:
         cursor.close()
+
+
+def _skip_idle_rollback(engine: AsyncEngine) -> None:
+    """Returning a SQLite connection that is not in a transaction (every read) skips the rollback.
+
+    pysqlite's rollback is a no-op then anyway, but through aiosqlite it costs a hop to the
+    connection's thread and back on the hot path (each screen-pop, each caller lookup).
+    """
+    dialect = engine.sync_engine.dialect
+    rollback = dialect.do_rollback
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        try:
+            idle = driver is not None and driver.in_transaction is False
+        except ValueError:  # closed: let the driver say so
+            idle = False
+        if not idle:
+            rollback(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
 def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
@@ -53,6 +75,7 @@ def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        _skip_idle_rollback(engine)
     return engine
 
 
