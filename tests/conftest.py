@@ -12,9 +12,13 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cti.records import create_engine, migrate
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -125,3 +129,23 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         await asyncio.sleep(interval)
+
+
+# The records' database, migrated, on SQLite and on PostgreSQL (tests/records, tests/scripts).
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def records_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'var' / 'records.db'}"
+    # The fixture above skips (or fails, under FRONTDOOR_REQUIRE_SERVICES=1) without a server.
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def engine(records_url: str) -> AsyncIterator[AsyncEngine]:
+    await migrate(records_url)
+    engine = create_engine(records_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

@@ -4,7 +4,6 @@ and PostgreSQL), with a memory event bus and a manual clock."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from cti.auth.service import Principal
 from cti.bus.memory import MemoryEventBus
 from cti.config.centre import DEMO_DIR, CentreConfig, load_centre
 from cti.domain.clock import ManualClock
-from cti.records import create_engine, migrate
 from scripts.model import Script, parse_script
 from scripts.service import ScriptService
 from scripts.store import ScriptStore
@@ -122,24 +120,6 @@ def write(folder: Path, raw: dict[str, Any], name: str | None = None) -> Path:
     path = folder / f"{name or raw['id']}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'var' / 'records.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    await migrate(db_url)
-    engine = create_engine(db_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
