@@ -9,6 +9,7 @@ Error messages name the problem but never echo the number: they may end up in lo
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -113,33 +114,46 @@ def _short_code(text: str) -> str | None:
     return compact if _SHORT_CODE.fullmatch(compact) else None
 
 
+class _PhoneProblem(Exception):
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.message, self.problem = message, problem
+
+
 def normalise_phone(raw: str, *, field: str = "phone") -> str:
     """Return the E.164 form (``+447700900123``), or a short code as its digits (``111``).
 
     Accepts national (``07700 900123``), international (``+44 (0)7700 900123``, ``0044...``) and
     bare country-code (``447700900123``) forms. Raises ``InvalidInput`` otherwise.
     """
-    text = raw.strip()
+    try:
+        return _canonical_phone(raw.strip())
+    except _PhoneProblem as exc:
+        raise _phone_error(exc.message, field, exc.problem) from None
+
+
+# Parsing with phonenumbers costs about 100 us; every call's caller number is parsed several times
+# on its way to the screen-pop, so the answers are kept (a bounded cache; errors are not kept).
+@functools.lru_cache(maxsize=8192)
+def _canonical_phone(text: str) -> str:
     if not text:
-        raise _phone_error("phone number is empty", field, "empty")
+        raise _PhoneProblem("phone number is empty", "empty")
     short = _short_code(text)
     if short is not None:
         return short
     bad = sorted({ch for ch in text if ch not in _PHONE_ALLOWED})
     if bad:
         shown = " ".join(repr(ch) for ch in bad[:3])
-        raise _phone_error(
-            f"phone number contains characters that are not allowed ({shown})", field, "characters"
-        )
+        raise _PhoneProblem(f"phone number contains characters that are not allowed ({shown})", "characters")
     try:
         number = phonenumbers.parse(text, REGION)
     except NumberParseException:
-        raise _phone_error("phone number could not be read", field, "unreadable") from None
+        raise _PhoneProblem("phone number could not be read", "unreadable") from None
     verdict = phonenumbers.is_possible_number_with_reason(number)
     if verdict != ValidationResult.IS_POSSIBLE:
         reason = _REASONS.get(verdict, "is not a possible number")
-        raise _phone_error(f"phone number {reason}", field, "length")
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        raise _PhoneProblem(f"phone number {reason}", "length")
+    return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
 
 
 def _uri_user(raw: str) -> str:
@@ -171,6 +185,7 @@ def normalise_cli(raw: str | None) -> str | None:
     return normalise_phone(_uri_user(raw), field="cli")
 
 
+@functools.lru_cache(maxsize=8192)
 def display_phone(e164: str) -> str:
     """How an agent sees a stored number: national format for UK numbers (``07700 900123``),
     international for others (``+33 1 23 45 67 89``), short codes as they are."""

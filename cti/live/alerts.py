@@ -15,15 +15,17 @@ Contact alerts end when the contact is answered or abandoned; an agent alert whe
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Literal
 
 from cti.live.stats import LiveStats, Waiting
 
 AlertKind = Literal["potential_breach", "breach", "agent_unreachable"]
 WARN_RATIO = 0.8
-UNREACHABLE = "unreachable"
+_ENQUEUED_AT = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +49,17 @@ class Alert:
         return out
 
 
+def offsets(stats: LiveStats, queue: str, warn_ratio: float) -> tuple[int, int]:
+    """How long after joining ``queue`` a contact becomes a potential breach and a breach (ms)."""
+    threshold_ms = stats.targets_of(queue).threshold_s * 1000
+    # "within the threshold" includes waiting exactly the threshold: the breach is the next ms.
+    return math.ceil(threshold_ms * warn_ratio), threshold_ms + 1
+
+
 def crossings(stats: LiveStats, waiting: Waiting, warn_ratio: float) -> tuple[int, int]:
     """The instants ``waiting`` becomes a potential breach and a breach (epoch ms)."""
-    threshold_ms = stats.targets_of(waiting.queue).threshold_s * 1000
-    warn = waiting.enqueued_at + math.ceil(threshold_ms * warn_ratio)
-    # "within the threshold" includes waiting exactly the threshold: the breach is the next ms.
-    return warn, waiting.enqueued_at + threshold_ms + 1
+    warn, breach = offsets(stats, waiting.queue, warn_ratio)
+    return waiting.enqueued_at + warn, waiting.enqueued_at + breach
 
 
 def contact_alert(stats: LiveStats, waiting: Waiting, now: int, warn_ratio: float) -> Alert | None:
@@ -70,27 +77,38 @@ def contact_alert(stats: LiveStats, waiting: Waiting, now: int, warn_ratio: floa
 
 
 def current_alerts(stats: LiveStats, now: int, warn_ratio: float = WARN_RATIO) -> dict[str, Alert]:
-    """Every alert active at ``now``, by id."""
+    """Every alert active at ``now``, by id (in id order).
+
+    Each queue's contacts are visited longest waiting first, up to the first not yet at its warning:
+    the cost is the alerts found, not the contacts waiting."""
     out: dict[str, Alert] = {}
-    for waiting in stats.waiting.values():
-        alert = contact_alert(stats, waiting, now, warn_ratio)
-        if alert is not None:
-            out[alert.id] = alert
-    for agent in stats.agents.values():
-        if agent.reason == UNREACHABLE:
-            alert_id = f"agent_unreachable:{agent.agent}"
-            out[alert_id] = Alert(
-                alert_id, "agent_unreachable", agent.since, "no heartbeat from the desktop", agent=agent.agent
-            )
-    return out
+    for queue, order in stats.waiting_order():
+        warn_ms, _ = offsets(stats, queue, warn_ratio)
+        for enqueued_at, contact in order:
+            if enqueued_at + warn_ms > now:
+                break
+            alert = contact_alert(stats, stats.waiting[contact], now, warn_ratio)
+            if alert is not None:
+                out[alert.id] = alert
+    for agent in stats.unreachable_agents():
+        alert_id = f"agent_unreachable:{agent.agent}"
+        out[alert_id] = Alert(
+            alert_id, "agent_unreachable", agent.since, "no heartbeat from the desktop", agent=agent.agent
+        )
+    return dict(sorted(out.items()))
 
 
 def next_crossing(stats: LiveStats, after: int, warn_ratio: float = WARN_RATIO) -> int | None:
-    """The first instant after ``after`` at which a contact alert starts or escalates."""
+    """The first instant after ``after`` at which a contact alert starts or escalates.
+
+    Per queue, the first contact (in joining order) whose warning, and the first whose breach, is
+    still ahead: two binary searches a queue."""
     best: int | None = None
-    for waiting in stats.waiting.values():
-        for instant in crossings(stats, waiting, warn_ratio):
-            if instant > after and (best is None or instant < best):
-                best = instant
-                break
+    for queue, order in stats.waiting_order():
+        for offset in offsets(stats, queue, warn_ratio):
+            at = bisect.bisect_right(order, after - offset, key=_ENQUEUED_AT)
+            if at < len(order):
+                instant = order[at][0] + offset
+                if best is None or instant < best:
+                    best = instant
     return best

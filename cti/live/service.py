@@ -172,6 +172,7 @@ class LiveView(StreamFollower):
                     stats.waiting[c.id] = Waiting(c.id, c.queue, c.priority, c.enqueued_at, agent.id)
         for c in await self.store.waiting():
             stats.waiting[c.id] = Waiting(c.id, c.queue, c.priority, c.enqueued_at)
+        stats.reindex()
         self.feed = feed
         self._queue(feed.advance(stats.time))
 

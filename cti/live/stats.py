@@ -21,7 +21,8 @@ waiting contacts and agents carry over.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from cti.domain.events import Event
 
 LONDON = ZoneInfo("Europe/London")
 WAITING_STATES = ("queued", "offered")
+UNREACHABLE = "unreachable"  # the status reason of an agent whose desktop's heartbeat lapsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,11 @@ class LiveStats:
     day_end: int = 0
     seq: int = 0  # the centre seq the projection reflects
     partial: bool = False  # today's counters miss events (rebuilt from a trimmed stream)
+    # Indexes kept beside ``waiting`` and ``agents`` so that alerts cost what they find, not what
+    # waits: each queue's waiting contacts as sorted (enqueued_at, contact), and unreachable agents.
+    # Change ``waiting`` only through ``add_waiting`` / ``drop_waiting`` (or call ``reindex``).
+    _order: dict[str, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
+    _unreachable: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def for_queues(cls, targets: Mapping[str, QueueTargets]) -> LiveStats:
@@ -164,7 +171,7 @@ class LiveStats:
             case "contact.queued":
                 queue = str(data["queue"])
                 enqueued_at = int(data.get("enqueued_at") or self.time)
-                self.waiting[contact] = Waiting(contact, queue, int(data.get("priority", 0)), enqueued_at)
+                self.add_waiting(Waiting(contact, queue, int(data.get("priority", 0)), enqueued_at))
                 self._count(queue).offered += 1
                 return {queue}
             case "offer.created" if agent is not None:
@@ -176,7 +183,7 @@ class LiveStats:
             case "offer.accepted":
                 if agent is not None:
                     agent.engine, agent.contact = "busy", contact
-                self.waiting.pop(contact, None)
+                self.drop_waiting(contact)
                 queue = str(data.get("queue") or (waiting.queue if waiting else ""))
                 counters, waited_ms = self._count(queue), int(data["waited_ms"])
                 counters.answered += 1
@@ -184,7 +191,7 @@ class LiveStats:
                 counters.answered_within += waited_ms <= self.targets_of(queue).threshold_s * 1000
                 return {queue}
             case "contact.abandoned":
-                self.waiting.pop(contact, None)
+                self.drop_waiting(contact)
                 if waiting is None and str(data.get("was", "queued")) not in WAITING_STATES:
                     return set()  # hung up in the IVR: it never reached a queue
                 queue = str(data["queue"])
@@ -201,7 +208,10 @@ class LiveStats:
                 self._count(queue).offered += 1
                 if waiting is None:
                     return {queue}
-                old, waiting.queue = waiting.queue, queue
+                old = waiting.queue
+                self.drop_waiting(contact)
+                waiting.queue = queue
+                self.add_waiting(waiting)
                 return {old, queue}
             case "contact.priority" if waiting is not None:
                 waiting.priority = int(data["priority"])
@@ -210,6 +220,10 @@ class LiveStats:
                     agent.status = str(data["status"])
                 if type == "agent.status":
                     agent.reason = None if data.get("reason") is None else str(data["reason"])
+                    if agent.reason == UNREACHABLE:
+                        self._unreachable.add(agent.agent)
+                    else:
+                        self._unreachable.discard(agent.agent)
                 if data.get("engine") is not None:
                     agent.engine = str(data["engine"])
                 if agent.engine == "idle":
@@ -232,23 +246,58 @@ class LiveStats:
             counters = self.daily[queue] = Daily()
         return counters
 
+    # --- the indexes ---------------------------------------------------------------------------
+    def add_waiting(self, waiting: Waiting) -> None:
+        self.drop_waiting(waiting.contact)
+        self.waiting[waiting.contact] = waiting
+        bisect.insort(self._order.setdefault(waiting.queue, []), (waiting.enqueued_at, waiting.contact))
+
+    def drop_waiting(self, contact: str) -> None:
+        waiting = self.waiting.pop(contact, None)
+        if waiting is None:
+            return
+        order = self._order.get(waiting.queue, [])
+        key = (waiting.enqueued_at, waiting.contact)
+        at = bisect.bisect_left(order, key)
+        if at < len(order) and order[at] == key:
+            del order[at]
+        if not order:
+            self._order.pop(waiting.queue, None)
+
+    def reindex(self) -> None:
+        """Rebuild the indexes from ``waiting`` and ``agents`` (after changing them directly)."""
+        self._order = {}
+        for w in self.waiting.values():
+            self._order.setdefault(w.queue, []).append((w.enqueued_at, w.contact))
+        for order in self._order.values():
+            order.sort()
+        self._unreachable = {a.agent for a in self.agents.values() if a.reason == UNREACHABLE}
+
+    def waiting_order(self) -> Iterator[tuple[str, list[tuple[int, str]]]]:
+        """Each queue with waiting contacts, and its (enqueued_at, contact), longest waiting first."""
+        return iter(self._order.items())
+
+    def unreachable_agents(self) -> list[AgentView]:
+        return [self.agents[a] for a in sorted(self._unreachable) if a in self.agents]
+
     # --- reads ---------------------------------------------------------------------------------
     def waiting_in(self, queue: str) -> list[Waiting]:
-        return [w for w in self.waiting.values() if w.queue == queue]
+        return [self.waiting[c] for _, c in self._order.get(queue, ())]
 
     def known_queues(self) -> list[str]:
-        extra = {w.queue for w in self.waiting.values()} | set(self.daily)
+        extra = set(self._order) | set(self.daily)
         return self.queues + sorted(extra - set(self.queues))
 
     def queue_figures(self, queue: str, now: int) -> dict[str, Any]:
         """The figures of ``queue`` at ``now`` (which sets the longest current wait)."""
-        waits = [max(0, now - w.enqueued_at) for w in self.waiting_in(queue)]
+        order = self._order.get(queue, ())
+        longest = max(0, now - order[0][0]) if order else 0
         c = self.daily.get(queue) or Daily()
         t = self.targets_of(queue)
         return {
             "queue": queue,
-            "waiting": len(waits),
-            "longest_wait_s": max(waits, default=0) // 1000,
+            "waiting": len(order),
+            "longest_wait_s": longest // 1000,
             "offered": c.offered,
             "answered": c.answered,
             "answered_within": c.answered_within,
@@ -284,7 +333,18 @@ class LiveStats:
         stats.agents = {a["agent"]: AgentView(**a) for a in data["agents"]}
         stats.time, stats.day, stats.day_end = int(data["time"]), str(data["day"]), int(data["day_end"])
         stats.seq, stats.partial = int(data["seq"]), bool(data["partial"])
+        stats.reindex()
         return stats
 
 
-__all__ = ["LONDON", "AgentView", "Daily", "LiveStats", "QueueTargets", "Touched", "Waiting", "day_bounds"]
+__all__ = [
+    "LONDON",
+    "UNREACHABLE",
+    "AgentView",
+    "Daily",
+    "LiveStats",
+    "QueueTargets",
+    "Touched",
+    "Waiting",
+    "day_bounds",
+]
