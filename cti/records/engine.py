@@ -13,6 +13,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from cti.records.inline_sqlite import WAIT_FOR_LOCK_MS, inline_creator, is_inline
+
 DEFAULT_URL = "sqlite+aiosqlite:///var/records.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -34,7 +36,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         # WAL lets the screen-pop read while a wrap-up writes; NORMAL is durable enough under WAL.
         # The busy timeout first: switching a file to WAL takes a lock another connection may hold.
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # An inline connection has none: it waits for a lock on its own thread (inline_sqlite).
+        wait_ms = 0 if is_inline(dbapi_connection) else WAIT_FOR_LOCK_MS
+        cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -66,12 +70,14 @@ def _skip_idle_rollback(engine: AsyncEngine) -> None:
 def create_engine(url: str = DEFAULT_URL, **kwargs: Any) -> AsyncEngine:
     """An async engine for ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``.
 
-    For a SQLite file the parent folder is created (``./var`` by default) and the connection
+    For a SQLite file the parent folder is created (``./var`` by default), statements run on the
+    event loop's thread unless they must wait for a lock (``inline_sqlite``), and the connection
     pragmas are set (WAL, foreign keys, busy timeout). The caller owns the engine: ``dispose()`` it.
     """
     path = _sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("async_creator", inline_creator(url))
     engine = create_async_engine(url, **kwargs)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
