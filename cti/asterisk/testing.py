@@ -76,6 +76,8 @@ class AmiTestServer(CallModel):
         self.queues: dict[str, list[Message]] = {}  # QueueStatus items per queue (static data)
         self.logins = 0
         self.muted = False
+        self.admitting = asyncio.Event()  # cleared: new connections wait, unanswered, until set
+        self.admitting.set()
         self.replay_next: Path | None = None
         self._seq = itertools.count(1)
         self._chan_seq = itertools.count(1)
@@ -95,12 +97,16 @@ class AmiTestServer(CallModel):
             await self._server.wait_closed()
 
     async def drop_connections(self) -> None:
-        """The network fails: every client connection is cut (the PBX's calls go on)."""
-        for session in list(self.sessions):
+        """The network fails: every client connection is cut (the PBX's calls go on).
+
+        Only the sessions open now are forgotten: a client may already be reconnecting while this
+        waits for the sockets to close, and its new session must stay."""
+        dropped = list(self.sessions)
+        for session in dropped:
             session.writer.close()
             with contextlib.suppress(Exception):
                 await session.writer.wait_closed()
-        self.sessions.clear()
+        self.sessions[:] = [s for s in self.sessions if s not in dropped]
 
     def mute(self, muted: bool = True) -> None:
         """Stop answering anything (a half-open connection): the client's ping watchdog must notice."""
@@ -118,6 +124,7 @@ class AmiTestServer(CallModel):
             session.replay = _load_replay(self.replay_next)
             self.replay_next = None
         parser = FrameParser(expect_banner=False)
+        await self.admitting.wait()
         writer.write(BANNER)
         try:
             while not writer.is_closing():

@@ -146,10 +146,11 @@ async def test_disconnect_mid_call_resync_restores_without_duplicates(rig: Rig) 
 
     # The AMI connection drops; meanwhile the waiting caller hangs up (AMI never replays that).
     arrived = len([m for m in pbx.actions if m.get("Action") == "Setvar"])
+    pbx.admitting.clear()  # the client cannot get back in until the caller has gone
     await pbx.drop_connections()
     await until(lambda: not telephony.client.connected, timeout=15, message="client notices")
-    pbx.sessions.clear()
     await pbx.hang_up(waiting.uniqueid)
+    pbx.admitting.set()
     await until(
         lambda: telephony.client.connected and telephony.client.generation == 2,
         timeout=15,
