@@ -41,16 +41,16 @@ class ContactRecorder(StreamFollower):
         at = _at(event)
         match event.type:
             case "offer.created":
-                await self.records.update_contact(contact, offered_at=at, agent_id=data["agent"])
+                await self.records.set_contact(contact, offered_at=at, agent_id=data["agent"])
             case "offer.accepted":
-                await self.records.update_contact(contact, answered_at=at, agent_id=data["agent"])
+                await self.records.set_contact(contact, answered_at=at, agent_id=data["agent"])
             case "contact.held":
                 self._held_since[contact] = event.at
             case "contact.resumed":
                 started = self._held_since.pop(contact, None)
                 if started is not None:
                     self._hold_ms[contact] = self._hold_ms.get(contact, 0) + event.at - started
-                    await self.records.update_contact(contact, hold_ms=self._hold_ms[contact])
+                    await self.records.set_contact(contact, hold_ms=self._hold_ms[contact])
             case "contact.wrap_up":
                 started = self._held_since.pop(contact, None)
                 if started is not None:
@@ -58,13 +58,13 @@ class ContactRecorder(StreamFollower):
                 fields: dict[str, Any] = {"talk_ended_at": at}
                 if contact in self._hold_ms:
                     fields["hold_ms"] = self._hold_ms[contact]
-                await self.records.update_contact(contact, **fields)
+                await self.records.set_contact(contact, **fields)
             case "contact.closed":
                 self._hold_ms.pop(contact, None)
-                await self.records.update_contact(contact, wrap_up_ended_at=at, ended_at=at)
+                await self.records.set_contact(contact, wrap_up_ended_at=at, ended_at=at)
             case "contact.abandoned":
-                await self.records.update_contact(contact, ended_at=at, outcome_code="abandoned")
+                await self.records.set_contact(contact, ended_at=at, outcome_code="abandoned")
             case "contact.moved":
-                await self.records.update_contact(contact, queue=data["queue"])
+                await self.records.set_contact(contact, queue=data["queue"])
             case _:
                 return

@@ -181,3 +181,23 @@ async def test_referral_pattern_over_twelve_months(records: Records) -> None:
     three_months = await records.referral_pattern(person_id, NOW, months=3)
     assert three_months.since == datetime(2025, 10, 1, 12, 0, tzinfo=UTC)
     assert three_months.total_contacts == 4
+
+
+async def test_set_contact_writes_without_reading_back_and_checks_like_update(records: Records) -> None:
+    await records.record_contact("call-5", started_at=NOW)
+    await records.set_contact("call-5", offered_at=NOW + timedelta(seconds=5), agent_id="agent07")
+    await records.set_contact("call-5", reason_codes=["progress_chase"])
+    stored = await records.get_contact("call-5")
+    assert stored is not None
+    assert (stored.offered_at, stored.agent_id) == (NOW + timedelta(seconds=5), "agent07")
+    assert stored.failure_demand is True  # derived from the reason codes, as update_contact does
+    with pytest.raises(InvalidInput) as bad:
+        await records.set_contact("call-5", hold_ms=-1)
+    assert bad.value.details["field"] == "hold_ms"
+    with pytest.raises(InvalidInput) as unknown_person:
+        await records.set_contact("call-5", person_id=999_999)
+    assert unknown_person.value.error_id == "unknown_person_or_referrer"
+    with pytest.raises(InvalidInput):
+        await records.set_contact("call-5")
+    with pytest.raises(NotFound):
+        await records.set_contact("no-such-call", outcome_code="advice_given")
