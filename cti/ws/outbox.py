@@ -93,6 +93,18 @@ class Outbox:
             self._control.clear()
             self._wake.set()
 
+    def take_events(self, most: int) -> list[Encoded]:
+        """Up to ``most`` events waiting at the head, stopping at a resync or a waiting control item
+        (those keep their turn): what a writer can send in one go after ``get``."""
+        out: list[Encoded] = []
+        while len(out) < most and self._events and not self._control and not self.closed:
+            head = self._events[0]
+            if isinstance(head, Resync):
+                break
+            self._events.popleft()
+            out.append(head)
+        return out
+
     async def get(self) -> Encoded | Resync | Control | None:
         """The next item, control first; None once closed."""
         while True:
