@@ -55,6 +55,16 @@ class Waiting:
     enqueued_at: int
     agent: str | None = None  # whose phone is ringing, if any
 
+    def to_json(self) -> dict[str, Any]:
+        # ``asdict`` without its deep copies: a checkpoint holds every waiting contact.
+        return {
+            "contact": self.contact,
+            "queue": self.queue,
+            "priority": self.priority,
+            "enqueued_at": self.enqueued_at,
+            "agent": self.agent,
+        }
+
 
 @dataclass(slots=True)
 class Daily:
@@ -315,7 +325,7 @@ class LiveStats:
     # --- checkpoints ---------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         return {
-            "waiting": [asdict(w) for w in self.waiting.values()],
+            "waiting": [w.to_json() for w in self.waiting.values()],
             "daily": {q: asdict(c) for q, c in self.daily.items()},
             "agents": [a.figures() for a in self.agents.values()],
             "time": self.time,

@@ -56,6 +56,7 @@ class Connection:
         self.sent = 0
         self.timed_out = False
         self.last_heard_ms = hub.now_ms()
+        self.heartbeat_group = 0  # which of the hub's heartbeat groups this connection is in
         self._leased_ms: int | None = None
         self._bucket = TokenBucket(hub.options.rate_per_s, hub.options.rate_burst)
         self._writer: _Task | None = None

@@ -41,6 +41,7 @@ from cti.ws.tickets import MemoryTicketStore, RedisTicketStore, TicketStore
 log = structlog.get_logger(__name__)
 
 ROLES = {"agent": AGENT_ROLES, "supervisor": SUPERVISOR_ROLES}
+HEARTBEAT_SLICES = 10
 
 
 class Hub:
@@ -83,6 +84,7 @@ class Hub:
         self._auth_follower: asyncio.Task[None] | None = None
         self._stopping = False
         self._froze_gc = False
+        self._admitted = 0
 
     def now_ms(self) -> int:
         return self.services.clock.now_ms()
@@ -114,11 +116,18 @@ class Hub:
             gc.unfreeze()
 
     async def _tick(self) -> None:
+        # The connections are beaten in HEARTBEAT_SLICES groups spread over the interval: each one
+        # still hears from the server every interval, but 2,000 heartbeats never go out in one burst
+        # (a burst is a pause of tens of milliseconds for every offer behind it).
+        step = self.options.heartbeat_interval_s / HEARTBEAT_SLICES
+        turn = 0
         while True:
-            await asyncio.sleep(self.options.heartbeat_interval_s)
+            await asyncio.sleep(step)
             try:
-                self.heartbeat()
-                await self.tickets.prune(self.now_ms())
+                self.heartbeat(turn % HEARTBEAT_SLICES)
+                turn += 1
+                if turn % HEARTBEAT_SLICES == 0:
+                    await self.tickets.prune(self.now_ms())
             except Exception:
                 log.exception("ws.tick_failed")
 
@@ -144,11 +153,14 @@ class Hub:
             ) or (event.type == "user.sessions_ended" and p.username == event.data.get("user")):
                 conn.request_close(CLOSE_POLICY, "signed out")
 
-    def heartbeat(self) -> None:
-        """Send every connection a heartbeat; close those that have been silent too long."""
+    def heartbeat(self, group: int | None = None) -> None:
+        """Send a heartbeat to the connections of ``group`` (all when None); close those that have
+        been silent too long."""
         now = self.now_ms()
         beat = Control("heartbeat", self.heartbeat_data)
         for conn in list(self.connections):
+            if group is not None and conn.heartbeat_group != group:
+                continue
             if now - conn.last_heard_ms > self.heartbeat_timeout_ms:
                 conn.timed_out = True
                 conn.request_close(CLOSE_HEARTBEAT, "heartbeat timeout")
@@ -215,4 +227,7 @@ class Hub:
         if self._per_user[principal.username] >= self.options.max_connections_per_user:
             raise Refused("too many connections for this user")
         stream = agent_stream(principal.username) if kind == "agent" else SUPERVISOR_STREAM
-        return Connection(self, ws, principal, kind, stream, start)
+        conn = Connection(self, ws, principal, kind, stream, start)
+        conn.heartbeat_group = self._admitted % HEARTBEAT_SLICES
+        self._admitted += 1
+        return conn
