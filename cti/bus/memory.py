@@ -85,10 +85,16 @@ class Inbox:
 
 
 class _Stream:
-    __slots__ = ("events", "last", "source", "subs")
+    """A stream's retained events, kept as ``(seq, type, at, data as JSON)``: flat tuples of strings
+    and numbers, which the garbage collector stops tracking, rather than thousands of live dicts
+    it would scan at every collection (each retained screen-pop is a tree of dicts and lists).
+    Replays decode them, like the Redis bus."""
 
-    def __init__(self, maxlen: int) -> None:
-        self.events: deque[Event] = deque(maxlen=maxlen)
+    __slots__ = ("events", "last", "name", "source", "subs")
+
+    def __init__(self, name: str, maxlen: int) -> None:
+        self.name = name
+        self.events: deque[tuple[int, str, int, str]] = deque(maxlen=maxlen)
         self.last = 0
         self.source = 0  # the last source seq accepted by publish_once
         self.subs: set[MemorySubscription] = set()
@@ -100,15 +106,18 @@ class _Stream:
     def after(self, after_seq: int, limit: int) -> list[Event]:
         """Retained events with seq > ``after_seq`` (which must be retained or the newest)."""
         start = after_seq - self.first() + 1
-        return list(islice(self.events, start, start + limit))
+        return [
+            Event(self.name, seq, type, at, json.loads(data))
+            for seq, type, at, data in islice(self.events, start, start + limit)
+        ]
 
 
 class MemoryEventBus(EventBus):
     """Events held in memory, ``maxlen_per_stream`` newest per stream.
 
-    ``json_roundtrip=True`` stores each payload as ``json.loads(json.dumps(data))``, so non-JSON data
-    fails here as it would on Redis (use it in tests); otherwise the payload is copied shallowly and
-    must not be mutated afterwards.
+    Payloads must be JSON (as on Redis): each is retained as its JSON text. ``json_roundtrip=True``
+    also hands live subscribers ``json.loads`` of that text (use it in tests); otherwise they get a
+    shallow copy, which must not be mutated afterwards.
     """
 
     def __init__(self, maxlen_per_stream: int = 10_000, *, json_roundtrip: bool = False) -> None:
@@ -126,11 +135,12 @@ class MemoryEventBus(EventBus):
             raise RuntimeError("event bus is closed")
         st = self._streams.get(stream)
         if st is None:
-            st = self._streams[stream] = _Stream(self._maxlen)
-        payload = json.loads(json.dumps(data)) if self._json else dict(data)
+            st = self._streams[stream] = _Stream(stream, self._maxlen)
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        payload = json.loads(text) if self._json else dict(data)
         st.last += 1
         event = Event(stream, st.last, type, at, payload)
-        st.events.append(event)
+        st.events.append((st.last, type, at, text))
         for sub in st.subs:
             sub._deliver(event)
         return event
@@ -182,7 +192,7 @@ class MemoryEventBus(EventBus):
     def _stream(self, stream: str) -> _Stream:
         st = self._streams.get(stream)
         if st is None:
-            st = self._streams[stream] = _Stream(self._maxlen)
+            st = self._streams[stream] = _Stream(stream, self._maxlen)
         return st
 
     def _forget(self, sub: MemorySubscription) -> None:
