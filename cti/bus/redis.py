@@ -2,21 +2,30 @@
 
 Publishing contract (what the Redis state store embeds in its own scripts): ``PUBLISH_LUA`` defines
 the Lua function ``fd_publish(counter_key, stream_key, maxlen, trim, type, at, data)``, which runs
-``INCR counter_key`` and then ``XADD stream_key MAXLEN <trim> <maxlen> <seq>-0 type <type> at <at> data
-<data>`` and returns the new seq. ``counter_key`` is ``counter_key(prefix, stream)``, ``stream_key`` is
-``stream_key(prefix, stream)`` (pass both in ``KEYS``), ``trim`` is ``"~"`` (normal) or ``"="`` (exact),
-``at`` is epoch ms and ``data`` is ``encode_data(payload)`` (a JSON object). Prepend ``PUBLISH_LUA`` to a
-script and call ``fd_publish`` once per event: the events are numbered in the same atomic step as the
-state change. The counter and the stream must only ever be written this way; ``decode_entry`` turns an
+``INCR counter_key``, then ``XADD stream_key MAXLEN <trim> <maxlen> <seq>-0 type <type> at <at> data
+<data>``, then ``PUBLISH stream_key <seq>`` (the doorbell readers listen to), and returns the new
+seq. ``counter_key`` is ``counter_key(prefix, stream)``, ``stream_key`` is ``stream_key(prefix,
+stream)`` (pass both in ``KEYS``), ``trim`` is ``"~"`` (normal) or ``"="`` (exact), ``at`` is epoch
+ms and ``data`` is ``encode_data(payload)`` (a JSON object). Prepend ``PUBLISH_LUA`` to a script and
+call ``fd_publish`` once per event: the events are numbered in the same atomic step as the state
+change. The counter and the stream must only ever be written this way; ``decode_entry`` turns an
 entry back into an ``Event``.
 
 ``publish_once`` runs ``PUBLISH_ONCE_SCRIPT``: only if the source seq is greater than the one at
 ``source_key(prefix, stream)`` does it record it and call ``fd_publish``, in the same script.
 
-Subscriptions are served by one reader per bus (``cti.bus.redis_reader.StreamReader``): a single
-``XREAD BLOCK`` over every subscribed stream, on one dedicated connection made from the client's pool
-settings, so the client's ``socket_timeout``, if set, must exceed ``block_ms``. A new subscription wakes
-a blocked read with ``CLIENT UNBLOCK``. The bus closes the client only if it created it (``from_url``).
+Every append also rings a doorbell: ``fd_publish`` ends with ``PUBLISH stream_key seq``, on the Pub/Sub
+channel named like the stream's key (channels and keys are separate namespaces). No key is added
+for it, and a PUBLISH nobody listens to costs Redis one lookup.
+
+Subscriptions are served by one reader per bus (``cti.bus.redis_reader.StreamReader``): a Pub/Sub
+connection subscribed to the channel of every followed stream tells it which streams have something
+new, and a second connection fetches exactly those with one non-blocking ``XREAD`` (at most
+``read_count`` entries per stream and read). The reader's work thus follows the streams that move,
+not the number followed; every ``sweep_s`` it also re-reads every followed stream, in case a bell
+was lost. ``block_ms`` is accepted for compatibility and ignored: nothing blocks on a stream any
+more. Both connections are made from the client's pool settings (a ``socket_timeout`` applies to the
+reads, never to the wait for bells). The bus closes the client only if it created it (``from_url``).
 """
 
 from __future__ import annotations
@@ -47,8 +56,9 @@ __all__ = [
 PUBLISH_LUA = """
 local function fd_publish(counter_key, stream_key, maxlen, trim, type, at, data)
   local seq = redis.call('INCR', counter_key)
-  local id = string.format('%d-0', seq)
-  redis.call('XADD', stream_key, 'MAXLEN', trim, maxlen, id, 'type', type, 'at', at, 'data', data)
+  local text = string.format('%d', seq)
+  redis.call('XADD', stream_key, 'MAXLEN', trim, maxlen, text .. '-0', 'type', type, 'at', at, 'data', data)
+  redis.call('PUBLISH', stream_key, text)
   return seq
 end
 """
@@ -100,15 +110,23 @@ class RedisEventBus(EventBus):
         exact_trim: bool = False,
         block_ms: int = 1000,
         read_count: int = 500,
+        sweep_s: float = 5.0,
     ) -> None:
+        """``read_count``: entries per stream and read; ``sweep_s``: how often every followed stream
+        is re-read whether or not its bell rang; ``block_ms``: ignored (kept for callers)."""
         if maxlen < 1:
             raise ValueError("maxlen must be at least 1")
+        if read_count < 1:
+            raise ValueError("read_count must be at least 1")
+        if sweep_s <= 0:
+            raise ValueError("sweep_s must be positive")
         self.client = client
         self.prefix = prefix
         self.maxlen = maxlen
         self.trim = "=" if exact_trim else "~"
         self.block_ms = block_ms
         self.read_count = read_count
+        self.sweep_s = sweep_s
         self._script = client.register_script(PUBLISH_SCRIPT)
         self._once_script = client.register_script(PUBLISH_ONCE_SCRIPT)
         self._subs: set[RedisSubscription] = set()

@@ -1,22 +1,37 @@
-"""One reader per Redis bus: every subscription of the node is served by a single ``XREAD BLOCK``.
+"""One reader per Redis bus, woken by doorbells: the cost of a read follows the streams that moved.
 
-A node with 2,000 connected agents follows about 2,000 streams. Instead of one connection and one task
-per subscription, ``StreamReader`` keeps one dedicated connection that blocks on all the watched
-streams at once (``XREAD COUNT n BLOCK ms STREAMS k1 .. kN id1 .. idN``) and hands each entry to the
-subscriptions of its stream, in order, through their bounded ``Inbox``.
+A node with 2,000 connected agents follows about 2,000 streams. Blocking on all of them at once
+(``XREAD BLOCK`` naming every stream) makes every wake re-send the whole list, and Redis re-parse it
+and re-register the block on every key: at hundreds of wakes a second that, not the events, becomes
+the node's main cost. ``StreamReader`` instead keeps two connections for all the node's
+subscriptions:
+
+* a Pub/Sub connection subscribed to the doorbell channel of every followed stream (``fd_publish``
+  publishes the new seq on the channel named like the stream's key, in the same script as the
+  append). A bell marks its stream *rung*. A small task of its own reads this connection; the
+  SUBSCRIBE and UNSUBSCRIBE commands (many channels each) are written by the reader task, which
+  never reads it, so the connection always has exactly one reader.
+* an ordinary connection on which, once the bells at hand are taken, one non-blocking
+  ``XREAD COUNT n STREAMS <rung streams> <their positions>`` fetches what is new. A stream that
+  returned ``n`` entries stays rung and is read again.
+
+Admission (nothing may be missed): the stream's channel is subscribed and Redis's confirmation
+awaited first; then the starting point is fixed with one pipelined ``GET`` of the counters, ``ready()``
+is set, and the stream is marked rung once (a subscription resuming from an older point gets its
+backlog without a new publish). On any connection error both connections are made anew with
+back-off, every channel is subscribed again and every subscription re-admitted (its position
+re-checked against its counter: Redis may have lost data), so every stream is read again. Every
+``sweep_s`` all followed streams are marked rung anyway, in case a bell was lost (Redis drops a
+Pub/Sub client whose output buffer overflows).
 
 Per stream the reader reads from the lowest position among its subscriptions; each subscription skips
 what it already has and checks the rest is contiguous: a gap (trimmed) gives ``Resync("trimmed")`` up
 to the stream's counter, a full inbox gives ``Resync("overflow")`` up to the batch's newest entry, as
-the port says. A new subscription is admitted between two reads (its starting point is fixed with one
-pipelined ``GET`` of the counters, then ``ready()`` is set); if the reader is blocked at that moment,
-it is woken with ``CLIENT UNBLOCK`` from another connection, so nobody waits for a block to expire.
-Connection errors are retried with back-off; every subscription's position is then re-checked
-against its counter (Redis may have lost data) before reading again.
+the port says.
 
-The command is packed by hand from cached pieces (the key of each stream, and its position, re-encoded
-only when it moves): packing 4,000 arguments with redis-py's generic packer costs about 2 ms, which
-at hundreds of reads a second would be the node's main cost.
+The XREAD is packed by hand from cached pieces (the key of each stream, and its position, re-encoded
+only when it moves): with redis-py's generic packer a read naming many streams (after a reconnect or
+a sweep) costs milliseconds.
 """
 
 from __future__ import annotations
@@ -25,13 +40,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cti.bus.memory import Inbox
@@ -45,7 +61,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _RETRY_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
-_UNBLOCK_RETRY_S = 0.002
+_CHANNELS_PER_COMMAND = 500  # per SUBSCRIBE / UNSUBSCRIBE command
 
 
 def counter_key(prefix: str, stream: str) -> str:
@@ -66,6 +82,17 @@ def _seq_of(entry_id: bytes | str) -> int:
 
 def _bulk(value: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def _pack(*parts: bytes) -> bytes:
+    return b"*%d\r\n%s" % (len(parts), b"".join(_bulk(part) for part in parts))
+
+
+def _client_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.:-]", "_", name)
+
+
+_XREAD, _COUNT, _STREAMS = _bulk(b"XREAD"), _bulk(b"COUNT"), _bulk(b"STREAMS")
 
 
 def _fields(raw: Any) -> dict[str, str]:
@@ -113,36 +140,53 @@ class _Watched:
 
 
 class StreamReader:
-    """The bus's single reader task and connection, started by the first subscription."""
+    """The bus's reader: a task and two connections, started by the first subscription.
+
+    ``reads`` counts the XREADs issued and ``last_read_streams`` is how many streams the last one
+    named; ``connects`` counts the times the connections were made (1 + reconnections)."""
 
     def __init__(self, bus: RedisEventBus) -> None:
         self._bus = bus
-        self.client_name = re.sub(r"[^A-Za-z0-9_.:-]", "_", f"{bus.prefix}:bus-reader")
+        self.client_name = _client_name(f"{bus.prefix}:bus-reader")  # the XREAD connection
+        self.bell_name = _client_name(f"{bus.prefix}:bus-bells")  # the Pub/Sub connection
         self._watched: dict[str, _Watched] = {}  # by stream name
-        self._by_key: dict[Any, _Watched] = {}  # by key as the reply gives it (bytes or str)
+        self._by_key: dict[Any, _Watched] = {}  # by key as a reply gives it (bytes or str)
         self._admitting: list[RedisSubscription] = []
+        self._rung: set[_Watched] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._conn_id: int | None = None
-        self._reading = 0  # the number of the XREAD in flight (0: none)
-        self._reads = 0
-        self._unblocker: asyncio.Task[None] | None = None
-        self._can_unblock = True
+        # The Pub/Sub connection, its listening task and the channels as sent on it.
+        self._bells: AbstractConnection | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._subscribed: set[bytes] = set()
+        self._leaving: set[bytes] = set()  # channels of streams no longer followed
+        self._requested = 0  # channels named in SUBSCRIBE commands on this connection
+        self._confirmed = 0  # subscribe confirmations received on it
+        self._progress = asyncio.Event()
+        self.reads = 0
+        self.last_read_streams = 0
+        self.connects = 0
         self._encode = bus.client.connection_pool.get_encoder().encode  # type: ignore[no-untyped-call]
 
     @property
     def streams(self) -> int:
+        """The number of streams followed."""
         return len(self._watched)
+
+    @property
+    def rung(self) -> int:
+        """The number of streams marked to be read and not read yet."""
+        return len(self._rung)
 
     def add(self, sub: RedisSubscription) -> None:
         self._admitting.append(sub)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="bus-reader")
-        self._wake_up()
+        self._wake.set()
 
     def remove(self, sub: RedisSubscription) -> None:
-        with contextlib.suppress(ValueError):
-            self._admitting.remove(sub)
+        if sub in self._admitting:
+            self._admitting = [s for s in self._admitting if s is not sub]
         watched = self._watched.get(sub.stream)
         if watched is not None:
             watched.subs.discard(sub)
@@ -150,109 +194,191 @@ class StreamReader:
                 del self._watched[sub.stream]
                 self._by_key.pop(watched.key, None)
                 self._by_key.pop(_text(watched.key), None)
+                self._rung.discard(watched)
+                self._leaving.add(watched.key)
+                self._wake.set()
 
     async def close(self) -> None:
-        for task in (self._unblocker, self._task):
-            if task is not None:
-                await stop_task(task)
-        self._unblocker = self._task = None
-
-    # --- waking a blocked read ---------------------------------------------------------------------
-    def _wake_up(self) -> None:
-        self._wake.set()
-        if self._reading and self._can_unblock and (self._unblocker is None or self._unblocker.done()):
-            self._unblocker = asyncio.get_running_loop().create_task(self._unblock(), name="bus-unblock")
-
-    async def _unblock(self) -> None:
-        """``CLIENT UNBLOCK`` the read in flight; until Redis has it, it cannot be unblocked: retry."""
-        read, conn_id = self._reading, self._conn_id
-        while read and self._reading == read and conn_id is not None:
-            try:
-                if await self._bus.client.client_unblock(conn_id):
-                    return
-            except ResponseError as exc:  # not allowed (ACL): reads then end when their block does
-                log.warning("event bus reader: CLIENT UNBLOCK refused (%s); relying on block_ms", exc)
-                self._can_unblock = False
-                return
-            except (RedisError, OSError):
-                return  # the reader retries on its own connection errors
-            await asyncio.sleep(_UNBLOCK_RETRY_S)
+        if self._task is not None:
+            await stop_task(self._task)
+        self._task = None
 
     # --- the loop ----------------------------------------------------------------------------------
     async def _run(self) -> None:
-        conn: AbstractConnection | None = None
+        loop = asyncio.get_running_loop()
+        data: AbstractConnection | None = None
         try:
-            delay, check_all = 0.05, False
+            delay, next_sweep = 0.05, loop.time() + self._bus.sweep_s
             while True:
                 try:
-                    if conn is None:
-                        conn = await self._connect()
-                    if check_all:
-                        self._admitting.extend(s for w in self._watched.values() for s in w.subs)
-                        check_all = False
+                    if data is None:
+                        data = await self._connect_all()
+                    self._check_bells()
+                    if self._leaving:
+                        await self._unsubscribe()
                     if self._admitting:
                         await self._admit()
-                    if not self._watched:
-                        self._wake.clear()
-                        if not self._admitting:
-                            await self._wake.wait()
+                    now = loop.time()
+                    if now >= next_sweep:
+                        self._rung.update(self._watched.values())
+                        next_sweep = now + self._bus.sweep_s
+                    if self._rung:
+                        await self._read(data)
+                        delay = 0.05
                         continue
-                    await self._read(conn)
-                    delay = 0.05
+                    self._wake.clear()
+                    if self._admitting or self._leaving or self._listener_done():
+                        continue  # arrived while this round was waiting on Redis
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(next_sweep - now if self._watched else None):
+                            await self._wake.wait()
                 except _RETRY_ERRORS as exc:
                     log.warning("event bus reader: %s; retrying in %.2fs", exc, delay)
-                    if conn is not None:
-                        await conn.disconnect()
-                        conn = None
+                    await self._disconnect(data)
+                    data = None
                     await asyncio.sleep(delay)
-                    check_all, delay = True, min(delay * 2, 2.0)
+                    delay = min(delay * 2, 2.0)
         except Exception as exc:  # a bug or a bad entry: hand it to the consumers rather than hang
             log.exception("event bus reader failed")
             self._fail(exc)
         finally:
-            self._reading = 0
             for sub in self._admitting:
                 sub._ready.set()
-            if conn is not None:
-                await conn.disconnect()
+            await self._disconnect(data)
 
     def _fail(self, exc: BaseException) -> None:
         subs = [*self._admitting, *(s for w in self._watched.values() for s in w.subs)]
         self._admitting.clear()
         self._watched.clear()
         self._by_key.clear()
+        self._rung.clear()
         for sub in subs:
             sub._inbox.close(exc)
             sub._ready.set()
 
-    async def _connect(self) -> AbstractConnection:
+    # --- connections -------------------------------------------------------------------------------
+    async def _connect(self, name: str) -> AbstractConnection:
         conn = cast(AbstractConnection, self._bus.client.connection_pool.make_connection())  # type: ignore[no-untyped-call]
         try:
             await conn.connect()  # type: ignore[no-untyped-call]
             with contextlib.suppress(ResponseError):  # a name only helps operators (CLIENT LIST)
-                await conn.send_command("CLIENT", "SETNAME", self.client_name)
+                await conn.send_command("CLIENT", "SETNAME", name)
                 await conn.read_response()
-            await conn.send_command("CLIENT", "ID")
-            self._conn_id = int(await conn.read_response())
         except BaseException:
             await conn.disconnect()
             raise
         return conn
 
-    async def _admit(self) -> None:
-        """Fix the starting point of the subscriptions waiting to join, from their counters."""
-        batch, self._admitting = self._admitting, []
+    async def _connect_all(self) -> AbstractConnection:
+        """Both connections, the bells listened to; every subscription is then admitted again."""
+        data = await self._connect(self.client_name)
         try:
-            names = sorted({sub.stream for sub in batch})
-            async with self._bus.client.pipeline(transaction=False) as pipe:
-                for name in names:
-                    pipe.get(counter_key(self._bus.prefix, name))
-                lasts = dict(zip(names, [int(v or 0) for v in await pipe.execute()], strict=True))
+            self._bells = await self._connect(self.bell_name)
+        except BaseException:
+            await data.disconnect()
+            raise
+        self._subscribed.clear()
+        self._leaving.clear()
+        self._requested = self._confirmed = 0
+        self._listener = asyncio.get_running_loop().create_task(self._listen(self._bells), name="bus-bells")
+        known = set(self._admitting)
+        self._admitting += [s for w in self._watched.values() for s in w.subs if s not in known]
+        self.connects += 1
+        return data
+
+    async def _disconnect(self, data: AbstractConnection | None) -> None:
+        listener, bells = self._listener, self._bells
+        self._listener = self._bells = None
+        if listener is not None:
+            await stop_task(listener)
+        for conn in (bells, data):
+            if conn is not None:
+                await conn.disconnect()
+
+    # --- the bells ---------------------------------------------------------------------------------
+    async def _listen(self, conn: AbstractConnection) -> None:
+        """The only reader of the Pub/Sub connection: bells mark streams rung, confirmations count."""
+        try:
+            while True:
+                # math.inf: wait as long as it takes (the client's socket_timeout is for replies).
+                message = await conn.read_response(timeout=math.inf, disable_decoding=True, push_request=True)
+                if not isinstance(message, list) or len(message) < 2:
+                    continue
+                kind = _text(message[0])
+                if kind == "message":
+                    watched = self._by_key.get(message[1])
+                    if watched is not None:
+                        self._rung.add(watched)
+                        self._wake.set()
+                elif kind == "subscribe":
+                    self._confirmed += 1
+                    self._progress.set()
+        finally:
+            self._progress.set()
+            self._wake.set()
+
+    def _listener_done(self) -> bool:
+        return self._listener is None or self._listener.done()
+
+    def _check_bells(self) -> None:
+        """Raise what ended the listening task, if it ended."""
+        if self._listener is not None and self._listener.done() and not self._listener.cancelled():
+            exc = self._listener.exception()
+            raise exc if exc is not None else RedisConnectionError("bell connection closed")
+        if self._listener is None or self._bells is None or not self._bells.is_connected:
+            raise RedisConnectionError("bell connection lost")
+
+    async def _send_bells(self, verb: bytes, channels: list[bytes]) -> None:
+        self._check_bells()
+        assert self._bells is not None
+        chunks = [
+            channels[i : i + _CHANNELS_PER_COMMAND] for i in range(0, len(channels), _CHANNELS_PER_COMMAND)
+        ]
+        # Written while the listener waits on the same connection: only it reads the replies.
+        await self._bells.send_packed_command([_pack(verb, *chunk) for chunk in chunks], check_health=False)
+
+    async def _subscribe(self, channels: list[bytes]) -> None:
+        """Subscribe the channels not yet subscribed and wait until Redis confirms them all."""
+        new = [c for c in dict.fromkeys(channels) if c not in self._subscribed]
+        if not new:
+            return
+        self._subscribed.update(new)
+        self._requested += len(new)
+        target = self._requested
+        await self._send_bells(b"SUBSCRIBE", new)
+        while self._confirmed < target:
+            self._check_bells()
+            self._progress.clear()
+            await self._progress.wait()
+
+    async def _unsubscribe(self) -> None:
+        gone = [c for c in self._leaving if c in self._subscribed and c not in self._by_key]
+        self._leaving.clear()
+        if gone:
+            self._subscribed.difference_update(gone)
+            await self._send_bells(b"UNSUBSCRIBE", gone)
+
+    # --- admission and reads -----------------------------------------------------------------------
+    async def _admit(self) -> None:
+        """Subscribe the bells of the subscriptions waiting to join, then fix their starting points
+        from the counters; each of their streams is then read once."""
+        batch, self._admitting = list(dict.fromkeys(self._admitting)), []
+        try:
+            names = sorted({sub.stream for sub in batch if not sub._inbox.closed})
+            keys = [self._key_of(name) for name in names]
+            await self._subscribe(keys)
+            lasts: dict[str, int] = {}
+            if names:
+                async with self._bus.client.pipeline(transaction=False) as pipe:
+                    for name in names:
+                        pipe.get(counter_key(self._bus.prefix, name))
+                    lasts = dict(zip(names, [int(v or 0) for v in await pipe.execute()], strict=True))
         except BaseException:
             self._admitting[:0] = batch
             raise
         for sub in batch:
             if sub._inbox.closed:
+                sub._ready.set()
                 continue
             last = lasts[sub.stream]
             if sub._position is None:
@@ -262,35 +388,44 @@ class StreamReader:
                 sub._position = last
             watched = self._watched.get(sub.stream)
             if watched is None:
-                key = self._encode(stream_key(self._bus.prefix, sub.stream))
+                key = self._key_of(sub.stream)
                 watched = self._watched[sub.stream] = _Watched(sub.stream, key, sub._position)
                 self._by_key[key] = self._by_key[_text(key)] = watched
             elif sub._position < watched.read_pos:
                 watched.move(sub._position)
             watched.subs.add(sub)
+            self._rung.add(watched)
             sub._ready.set()
+        # Subscribed for a subscription closed meanwhile: let the channel go again.
+        self._leaving.update(key for key in keys if key not in self._by_key)
 
-    def _command(self) -> bytes:
-        watched = list(self._watched.values())
-        count, block = str(self._bus.read_count).encode(), str(self._bus.block_ms).encode()
-        head = [b"*%d\r\n" % (6 + 2 * len(watched)), _bulk(b"XREAD"), _bulk(b"COUNT"), _bulk(count)]
-        head += [_bulk(b"BLOCK"), _bulk(block), _bulk(b"STREAMS")]
-        return b"".join([*head, *(w.key_piece for w in watched), *(w.id_piece for w in watched)])
+    def _key_of(self, stream: str) -> bytes:
+        watched = self._watched.get(stream)
+        if watched is not None:
+            return watched.key
+        return cast(bytes, self._encode(stream_key(self._bus.prefix, stream)))
+
+    def _command(self, rung: list[_Watched]) -> bytes:
+        count = str(self._bus.read_count).encode()
+        head = b"*%d\r\n%s%s%s%s" % (4 + 2 * len(rung), _XREAD, _COUNT, _bulk(count), _STREAMS)
+        return b"".join([head, *(w.key_piece for w in rung), *(w.id_piece for w in rung)])
 
     async def _read(self, conn: AbstractConnection) -> None:
-        self._wake.clear()
-        self._reads += 1
-        self._reading = self._reads
-        try:
-            await conn.send_packed_command(self._command())
-            # The socket timeout, if any, must exceed block_ms (as for any blocking command).
-            reply = await conn.read_response()
-        finally:
-            self._reading = 0
+        """One XREAD (not blocking) of the rung streams; a stream that filled its count stays rung."""
+        rung = [w for w in self._rung if self._watched.get(w.stream) is w]
+        self._rung.clear()
+        if not rung:
+            return
+        self.reads += 1
+        self.last_read_streams = len(rung)
+        await conn.send_packed_command(self._command(rung))
+        reply = await conn.read_response()
         for key, entries in _streams_of(reply):
             watched = self._by_key.get(key)
             if watched is not None and entries:
                 await self._take(watched, entries)
+                if len(entries) >= self._bus.read_count and self._watched.get(watched.stream) is watched:
+                    self._rung.add(watched)
 
     async def _take(self, watched: _Watched, entries: list[Any]) -> None:
         events = [decode_raw_entry(watched.stream, entry_id, fields) for entry_id, fields in entries]
@@ -326,7 +461,7 @@ class RedisSubscription(Subscription):
         self._inbox = Inbox(max_pending)
         self._position = after_seq
         self._ready = asyncio.Event()
-        self.client_name = bus.reader.client_name  # the reader's connection, shared by the node
+        self.client_name = bus.reader.client_name  # the reader's XREAD connection, shared by the node
 
     @property
     def position(self) -> int:
