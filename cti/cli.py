@@ -30,6 +30,7 @@ def serve(
     from cti.config.settings import load_settings
     from cti.demo import install_demo, print_banner
     from cti.domain.errors import ConfigError
+    from cti.runtime import tune_gc
 
     overrides: dict[str, object] = {}
     if host is not None:
@@ -45,6 +46,7 @@ def serve(
         typer.echo(f"frontdoor: invalid configuration: {exc.message}", err=True)
         raise typer.Exit(2) from None
     logs.configure(settings.log_level)
+    tune_gc()
     application = create_app(settings)
     if settings.demo:
         install_demo(application, settings)

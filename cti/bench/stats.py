@@ -7,6 +7,8 @@ import math
 import statistics
 from dataclasses import dataclass
 
+from cti import runtime
+
 
 def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile (``q`` in 0..100) of an already sorted, non-empty list."""
@@ -33,9 +35,8 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-# Fewer, larger young collections: the default (700) spends a quarter of a memory-store decision in
-# the collector. The serving process should use the same, or these figures will not hold.
-GC_THRESHOLDS = (50_000, 20, 20)
+# The serving process's thresholds (``cti.runtime``): the bench runs with what ``frontdoor serve`` uses.
+GC_THRESHOLDS = runtime.GC_THRESHOLDS
 
 
 def settle_gc() -> None:

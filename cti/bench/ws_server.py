@@ -1,5 +1,5 @@
 """The server process of the websocket bench: the real app (``create_app``) under uvicorn, as
-``frontdoor serve`` runs it (uvloop, no per-message deflate), with the bench's gc thresholds.
+``frontdoor serve`` runs it (uvloop, no per-message deflate, the same gc thresholds).
 
 Run by the bench as ``python -m cti.bench.ws_server --port P --centre DIR --database-url URL
 [--backend redis --redis-url URL --redis-prefix PREFIX]``; ``--bare`` serves the bare ceiling app
@@ -9,12 +9,11 @@ Run by the bench as ``python -m cti.bench.ws_server --port P --centre DIR --data
 from __future__ import annotations
 
 import argparse
-import gc
 from pathlib import Path
 
 import uvicorn
 
-from cti.bench.stats import GC_THRESHOLDS
+from cti.runtime import tune_gc
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--redis-prefix", default="fd")
     args = parser.parse_args(argv)
-    gc.set_threshold(*GC_THRESHOLDS)
+    tune_gc()
     from cti.ws import UVICORN_WS_OPTIONS
 
     if args.bare:
