@@ -66,3 +66,11 @@ async def buses(request: pytest.FixtureRequest) -> AsyncIterator[Buses]:
 @pytest.fixture
 def bus(buses: Buses) -> EventBus:
     return buses.new()
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A Redis client of the test's own (the Redis bus tests build their buses on it)."""
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 import redis.asyncio as aioredis
 
 from cti.bus.redis import PUBLISH_LUA, RedisEventBus, counter_key, encode_data, stream_key
@@ -14,13 +12,6 @@ from cti.domain.events import Event
 from tests.conftest import until
 
 AT = 1_767_225_600_000
-
-
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 async def test_layout_is_the_documented_one(client: aioredis.Redis, redis_prefix: str) -> None:

@@ -7,7 +7,6 @@ or a reconnection, never by the safety sweep.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -21,13 +20,6 @@ from tests.conftest import until
 
 AT = 1_767_225_600_000
 SWEEP_S = 60.0
-
-
-@pytest.fixture
-async def client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 async def next_item(sub: Subscription) -> Event | Resync:
