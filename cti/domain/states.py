@@ -92,6 +92,9 @@ STATUS_TRANSITIONS: dict[str, dict[AgentStatus, AgentStatus]] = {
     "make_not_ready": {A.LOGGED_OUT: A.NOT_READY, A.AVAILABLE: A.NOT_READY, A.NOT_READY: A.NOT_READY},
     "log_out": {A.AVAILABLE: A.LOGGED_OUT, A.NOT_READY: A.LOGGED_OUT, A.LOGGED_OUT: A.LOGGED_OUT},
 }
+# The not-ready reason given to an agent whose desktop stopped sending heartbeats (presence, live view).
+UNREACHABLE_REASON = "unreachable"
+
 STATUS_EVENT = {A.AVAILABLE: "make_available", A.NOT_READY: "make_not_ready", A.LOGGED_OUT: "log_out"}
 
 TERMINAL_CONTACT = frozenset({C.CLOSED, C.ABANDONED})

@@ -29,10 +29,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cti.domain.events import Event
+from cti.domain.states import UNREACHABLE_REASON
 
 LONDON = ZoneInfo("Europe/London")
 WAITING_STATES = ("queued", "offered")
-UNREACHABLE = "unreachable"  # the status reason of an agent whose desktop's heartbeat lapsed
+UNREACHABLE = UNREACHABLE_REASON
 
 
 @dataclass(frozen=True, slots=True)

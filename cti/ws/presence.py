@@ -20,13 +20,13 @@ import redis.asyncio as aioredis
 import structlog
 
 from cti.domain.errors import NotFound
-from cti.domain.states import AgentStatus
+from cti.domain.states import UNREACHABLE_REASON, AgentStatus
 from cti.tasks import stop_task
 from cti.wiring import Services
 
 log = structlog.get_logger(__name__)
 
-UNREACHABLE = "unreachable"
+UNREACHABLE = UNREACHABLE_REASON
 
 _CLAIM_LUA = """
 local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
