@@ -63,6 +63,19 @@ class Services:
             await self.redis.aclose()
 
 
+# A node's Redis connections: commands beyond this many in flight wait for a free connection (up
+# to REDIS_WAIT_S) instead of failing, so a burst (2,000 websockets closing at once) loses nothing.
+REDIS_CONNECTIONS = 64
+REDIS_WAIT_S = 10.0
+
+
+def redis_client(url: str) -> aioredis.Redis:
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_S
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 def policy_for(centre: CentreConfig) -> Policy:
     return centre.routing.store_policy()
 
@@ -91,7 +104,7 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
     if settings.backend == "redis":
         from cti.state.redis import RedisStateStore
 
-        client = aioredis.Redis.from_url(settings.redis_url)
+        client = redis_client(settings.redis_url)
         bus = RedisEventBus(client, prefix=settings.redis_prefix)
         redis_store = RedisStateStore(client, prefix=settings.redis_prefix, policy=policy)
         await redis_store.setup()
