@@ -41,6 +41,7 @@ class Principal:
 
 # Every node follows this stream and closes what an ended session had open (its websockets).
 AUTH_STREAM = "auth"
+TOUCH_EVERY_MS = 60_000  # a session's last activity is written back at most once a minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,9 @@ class AuthService:
         self._clock = clock
         self._idle_ms = idle_s * 1000
         self._absolute_ms = absolute_s * 1000
+        # Activity is written back at most this often, not on every request: a session may end up
+        # to this much earlier than idle_s after its last request (1 min of the default 30).
+        self._touch_ms = min(TOUCH_EVERY_MS, self._idle_ms // 30)
         self._hasher = PasswordHasher()
         # Checked when the user is unknown, so that both failures take about as long.
         self._decoy = self._hasher.hash(secrets.token_hex(16))
@@ -98,8 +102,9 @@ class AuthService:
             # The user was removed or their role changed: the change applies at once.
             await self._sessions.delete(token)
             raise Unauthorised("the session has ended: sign in again", error_id="session_invalid")
-        session.last_seen = now
-        await self._sessions.touch(token, session, self._idle_ms)
+        if now - session.last_seen >= self._touch_ms:
+            session.last_seen = now
+            await self._sessions.touch(token, session, self._idle_ms)
         return Principal(session.username, session.role, token_key(token))
 
     async def logout(self, token: str) -> None:
