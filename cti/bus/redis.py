@@ -13,6 +13,7 @@ entry back into an ``Event``.
 
 ``publish_once`` runs ``PUBLISH_ONCE_SCRIPT``: only if the source seq is greater than the one at
 ``source_key(prefix, stream)`` does it record it and call ``fd_publish``, in the same script.
+``publish_once_many`` does the same for a run of events in one script call (one round trip).
 
 Every append also rings a doorbell: ``fd_publish`` ends with ``PUBLISH stream_key seq``, on the Pub/Sub
 channel named like the stream's key (channels and keys are separate namespaces). No key is added
@@ -31,6 +32,7 @@ reads, never to the wait for bells). The bus closes the client only if it create
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -42,6 +44,7 @@ from cti.domain.events import Event, Resync
 
 __all__ = [
     "PUBLISH_LUA",
+    "PUBLISH_ONCE_MANY_SCRIPT",
     "PUBLISH_ONCE_SCRIPT",
     "PUBLISH_SCRIPT",
     "RedisEventBus",
@@ -73,6 +76,25 @@ PUBLISH_ONCE_SCRIPT = PUBLISH_LUA + (
     "if tonumber(ARGV[1]) <= tonumber(redis.call('GET', KEYS[1]) or '0') then return false end\n"
     "redis.call('SET', KEYS[1], ARGV[1])\n"
     "return fd_publish(KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])\n"
+)
+
+
+# KEYS: source, counter and stream keys. ARGV: maxlen, trim, then (source seq, type, at, data) per
+# event. Returns each event's seq, 0 where its source seq was not newer (skipped).
+PUBLISH_ONCE_MANY_SCRIPT = PUBLISH_LUA + (
+    "local first = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+    "local last = first\n"
+    "local seqs = {}\n"
+    "for i = 3, #ARGV, 4 do\n"
+    "  local src = tonumber(ARGV[i])\n"
+    "  if src <= last then seqs[#seqs + 1] = 0 else\n"
+    "    last = src\n"
+    "    seqs[#seqs + 1] = fd_publish(KEYS[2], KEYS[3], ARGV[1], ARGV[2],\n"
+    "                                 ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])\n"
+    "  end\n"
+    "end\n"
+    "if last > first then redis.call('SET', KEYS[1], string.format('%d', last)) end\n"
+    "return seqs\n"
 )
 
 
@@ -129,6 +151,7 @@ class RedisEventBus(EventBus):
         self.sweep_s = sweep_s
         self._script = client.register_script(PUBLISH_SCRIPT)
         self._once_script = client.register_script(PUBLISH_ONCE_SCRIPT)
+        self._once_many_script = client.register_script(PUBLISH_ONCE_MANY_SCRIPT)
         self._subs: set[RedisSubscription] = set()
         self.reader = StreamReader(self)
         self._owns_client = False
@@ -159,6 +182,24 @@ class RedisEventBus(EventBus):
         args: list[str | int] = [source_seq, self.maxlen, self.trim, type, at, encode_data(data)]
         seq = await self._once_script(keys=keys, args=args)
         return None if seq is None else Event(stream, int(seq), type, at, data)
+
+    async def publish_once_many(
+        self, stream: str, items: Sequence[tuple[int, str, dict[str, Any], int]]
+    ) -> list[Event | None]:
+        if self._closed:
+            raise RuntimeError("event bus is closed")
+        if not items:
+            return []
+        args: list[str | int] = [self.maxlen, self.trim]
+        for source_seq, type, data, at in items:
+            check_source_seq(source_seq)
+            args += [source_seq, type, at, encode_data(data)]
+        keys = [key(self.prefix, stream) for key in (source_key, counter_key, stream_key)]
+        seqs = await self._once_many_script(keys=keys, args=args)
+        return [
+            Event(stream, int(seq), type, at, data) if int(seq) else None
+            for seq, (_, type, data, at) in zip(seqs, items, strict=True)
+        ]
 
     async def read_after(self, stream: str, after_seq: int, limit: int = 1000) -> list[Event] | Resync:
         if after_seq < 0:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ from cti.state.port import StateStore
 log = structlog.get_logger(__name__)
 
 OUTBOX_MAX = 50_000
+PUBLISH_RUN = 64  # queued messages published in one round trip
 
 
 class LiveView(StreamFollower):
@@ -217,12 +219,16 @@ class LiveView(StreamFollower):
                 self._wake.set()
 
     async def flush(self) -> None:
-        """Publish every queued message, in order (the first failure stops it, to be retried)."""
+        """Publish every queued message, in order, in runs of up to ``PUBLISH_RUN`` per round trip (the
+        first failure stops it, to be retried: messages already appended are then skipped)."""
         async with self._sending:
             while self._outbox:
-                m = self._outbox[0]
-                await self.bus.publish_once(SUPERVISOR_STREAM, m.key, m.type, m.data, m.at)
-                self._outbox.popleft()
+                run = list(itertools.islice(self._outbox, PUBLISH_RUN))
+                items = [(m.key, m.type, m.data, m.at) for m in run]
+                await self.bus.publish_once_many(SUPERVISOR_STREAM, items)
+                for m in run:  # (an overflow may have dropped some of them meanwhile)
+                    if self._outbox and self._outbox[0] is m:
+                        self._outbox.popleft()
 
     async def save(self) -> None:
         """Checkpoint the feed (and its unsent messages) if it moved since the last one."""

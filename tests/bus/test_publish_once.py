@@ -100,3 +100,49 @@ async def test_redis_records_the_source_seq_at_the_documented_key(redis_url: str
     finally:
         await bus.close()
         await client.aclose()
+
+
+async def test_publish_once_many_is_publish_once_for_each_in_order(bus: EventBus) -> None:
+    assert await bus.publish_once_many("s", []) == []
+    await bus.publish_once("s", 4, "t", {"n": 0}, AT)
+    got = await bus.publish_once_many(
+        "s",
+        [
+            (3, "t", {"n": 1}, AT),
+            (5, "u", {"n": 2}, AT + 1),
+            (5, "t", {"n": 3}, AT),
+            (7, "t", {"n": 4}, AT + 2),
+        ],
+    )
+    assert got == [None, Event("s", 2, "u", AT + 1, {"n": 2}), None, Event("s", 3, "t", AT + 2, {"n": 4})]
+    assert await bus.publish_once_many("s", [(7, "t", {}, AT)]) == [None]  # the last source seq is 7
+    assert (await bus.publish_once("s", 8, "t", {}, AT)) == Event("s", 4, "t", AT, {})
+    stored = await bus.read_after("s", 0)
+    assert not isinstance(stored, Resync)
+    assert [e.data.get("n") for e in stored] == [0, 2, 4, None]
+
+
+async def test_publish_once_many_refuses_a_bad_source_seq_before_appending(bus: EventBus) -> None:
+    with pytest.raises(ValueError, match="source_seq"):
+        await bus.publish_once_many("s", [(1, "t", {}, AT), (0, "t", {}, AT)])
+    if isinstance(bus, RedisEventBus):  # checked before the one round trip: nothing appended
+        assert await bus.last_seq("s") == 0
+
+
+async def test_two_nodes_publishing_runs_of_the_same_sources_append_each_exactly_once(buses: Buses) -> None:
+    first = buses.new()
+    second = buses.peer(first)
+
+    async def node(bus: EventBus, name: str) -> int:
+        won = 0
+        for start in range(1, SOURCES + 1, 10):
+            run = [(s, "t", {"source": s, "node": name}, AT) for s in range(start, start + 10)]
+            won += sum(e is not None for e in await bus.publish_once_many("agent:a1", run))
+        return won
+
+    a, b = await asyncio.gather(node(first, "a"), node(second, "b"))
+    stored = await first.read_after("agent:a1", 0)
+    assert not isinstance(stored, Resync)
+    assert [e.data["source"] for e in stored] == list(range(1, SOURCES + 1))
+    assert [e.seq for e in stored] == list(range(1, SOURCES + 1))
+    assert a + b == SOURCES
