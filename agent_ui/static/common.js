@@ -277,7 +277,7 @@ export class Channel {
     }
     if (this.stopped) return;
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const params = new URLSearchParams({ ticket });
+    const params = new URLSearchParams({ ticket, batch: "1" }); // batch: several events may share a frame
     if (this.lastSeq !== null) params.set("last_seq", String(this.lastSeq));
     const ws = new WebSocket(`${scheme}://${window.location.host}/ws/${this.kind}?${params}`);
     this.ws = ws;
@@ -326,13 +326,23 @@ export class Channel {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
+  /** One frame: a message, or (we open with batch=1) an array of messages to handle in order. */
   receive(raw) {
-    let msg;
+    let parsed;
     try {
-      msg = JSON.parse(raw);
+      parsed = JSON.parse(raw);
     } catch {
       return;
     }
+    if (Array.isArray(parsed)) {
+      for (const msg of parsed) this.handle(msg);
+    } else {
+      this.handle(parsed);
+    }
+  }
+
+  handle(msg) {
+    if (!msg || typeof msg !== "object") return;
     switch (msg.type) {
       case "heartbeat":
         this.lastSeq = msg.seq;

@@ -4,9 +4,10 @@
 [--server-pid PID]`` prints one JSON object. Product mode signs every account in, opens ``/ws/agent`` for
 each agent and ``/ws/supervisor`` for each supervisor (with tickets, as a desktop does), makes the agents
 available, then places simulated calls (``POST /api/sim/calls``) at each phase's rate on an open-loop
-schedule. Every connection checks its sequence numbers (dense, none twice, no ``resync``); every
-``offer.created`` is timed from the offer's ``at`` (epoch ms, whole milliseconds) and from the moment its
-call was placed. Bare mode does the same against ``cti.bench.ws_bare``.
+schedule; its websockets opt in to batched frames (``batch=1``: a frame may be an array of events).
+Every connection checks its sequence numbers (dense, none twice, no ``resync``); every ``offer.created``
+is timed from the offer's ``at`` (epoch ms, whole milliseconds) and from the moment its call was placed.
+Bare mode does the same against ``cti.bench.ws_bare`` (whose frames are always single objects).
 """
 
 from __future__ import annotations
@@ -95,35 +96,45 @@ def cpu_s(pid: int | None) -> float | None:
 
 
 async def follow(peer: Peer, tally: Tally, supervisor: bool) -> None:
-    """Read until closed: check seqs, time offers (agents) and agent states (supervisors)."""
+    """Read until closed: check seqs, time offers (agents) and agent states (supervisors). A frame is
+    one message or (product mode opens with ``batch=1``) a JSON array of them, taken in order."""
     async for raw in peer.ws:
         now = time.time() * 1000
-        msg = json.loads(raw)
-        kind, seq = msg["type"], msg["seq"]
-        if kind in TRANSPORT:
-            if kind in ("snapshot", "resync"):
-                peer.resyncs += kind == "resync"
-                peer.cursor = seq
-            elif kind == "heartbeat":
-                peer.live.set()
-            continue
-        peer.messages += 1
-        if seq <= peer.cursor:
-            peer.dups += 1
-            continue
-        peer.gaps += seq - peer.cursor - 1
-        peer.cursor = seq
-        if supervisor:
-            tally.sup_changed.set()
-            if kind == "agent.state":
-                tally.sup_ms.append(now - msg["at"])
-        elif kind == "offer.created":
-            contact = msg["data"]["contact"]
-            if contact in tally.offers:
-                tally.repeated_offers += 1
-            tally.offers[contact] = now
-            tally.offer_ms.append(now - msg["at"])
-            tally.changed.set()
+        parsed = json.loads(raw)
+        if isinstance(parsed, list):
+            for msg in parsed:
+                observe(peer, tally, supervisor, msg, now)
+        else:
+            observe(peer, tally, supervisor, parsed, now)
+
+
+def observe(peer: Peer, tally: Tally, supervisor: bool, msg: dict[str, Any], now: float) -> None:
+    """One server message, received at ``now`` (epoch ms)."""
+    kind, seq = msg["type"], msg["seq"]
+    if kind in TRANSPORT:
+        if kind in ("snapshot", "resync"):
+            peer.resyncs += kind == "resync"
+            peer.cursor = seq
+        elif kind == "heartbeat":
+            peer.live.set()
+        return
+    peer.messages += 1
+    if seq <= peer.cursor:
+        peer.dups += 1
+        return
+    peer.gaps += seq - peer.cursor - 1
+    peer.cursor = seq
+    if supervisor:
+        tally.sup_changed.set()
+        if kind == "agent.state":
+            tally.sup_ms.append(now - msg["at"])
+    elif kind == "offer.created":
+        contact = msg["data"]["contact"]
+        if contact in tally.offers:
+            tally.repeated_offers += 1
+        tally.offers[contact] = now
+        tally.offer_ms.append(now - msg["at"])
+        tally.changed.set()
 
 
 async def limited(jobs: list[Callable[[], Awaitable[Any]]], parallel: int = PARALLEL) -> list[Any]:
@@ -222,7 +233,7 @@ async def product(load: Load) -> dict[str, Any]:
         async def join(headers: dict[str, str], path: str, supervisor: bool) -> Peer:
             r = await http.post("/api/ws-ticket", headers=headers)
             r.raise_for_status()
-            return await load.open(f"{path}?ticket={r.json()['ticket']}", supervisor)
+            return await load.open(f"{path}?ticket={r.json()['ticket']}&batch=1", supervisor)
 
         def signer(user: str) -> Callable[[], Awaitable[dict[str, str]]]:
             return lambda: login(user)

@@ -5,6 +5,11 @@ snapshot (no ``last_seq``) or a replay after ``last_seq`` from the bus, then ser
 the stream's feed has been filling since before the replay began: events at or below the cursor are
 skipped, a gap is filled from the bus, so the client sees every seq once, in order. Replays that are
 trimmed away (or longer than ``max_replay``) become a snapshot.
+
+A client that opened with ``batch=1`` may get several live events in one frame: when a run taken from
+the outbox is contiguous from the cursor, it goes out as one JSON array of the already-encoded events
+(one send instead of one per event). Everything else (transport messages, replays, gap-filling) is
+sent one message per frame, as for every other client.
 """
 
 from __future__ import annotations
@@ -43,7 +48,14 @@ class SendTimeout(Exception):
 
 class Connection:
     def __init__(
-        self, hub: Hub, ws: WebSocket, principal: Principal, kind: str, stream: str, start: int | None
+        self,
+        hub: Hub,
+        ws: WebSocket,
+        principal: Principal,
+        kind: str,
+        stream: str,
+        start: int | None,
+        batch: bool = False,
     ) -> None:
         self.hub = hub
         self.ws = ws
@@ -51,6 +63,7 @@ class Connection:
         self.kind = kind
         self.stream = stream
         self.start = start
+        self.batch = batch  # the client opened with batch=1: contiguous live runs go as one array
         self.outbox = Outbox(stream, hub.options.send_queue)
         self.cursor = 0
         self.sent = 0
@@ -184,6 +197,9 @@ class Connection:
 
     async def _deliver_run(self, run: list[Encoded]) -> None:
         """Send ``run`` in order; the whole run has ``send_timeout_s`` to be written."""
+        if self.batch and len(run) > 1:
+            await self._deliver_batched(run)
+            return
         try:
             async with asyncio.timeout(self.hub.options.send_timeout_s):
                 for item in run:
@@ -195,6 +211,36 @@ class Connection:
                     await self.ws.send_text(item.text)
                     self.sent += 1
                     self.cursor = item.seq
+        except TimeoutError as exc:
+            raise SendTimeout from exc
+
+    async def _deliver_batched(self, run: list[Encoded]) -> None:
+        """``_deliver_run`` for a ``batch=1`` client: each stretch of the run that continues the cursor
+        without a gap (``cursor + 1``, ``cursor + 2``...) goes as one frame, a JSON array when it holds
+        more than one event; events at or below the cursor are skipped and a gap is filled from the bus
+        exactly as for any other client."""
+        try:
+            async with asyncio.timeout(self.hub.options.send_timeout_s):
+                i, n = 0, len(run)
+                while i < n:
+                    item = run[i]
+                    if item.seq <= self.cursor:
+                        i += 1
+                        continue
+                    if item.seq > self.cursor + 1:
+                        await self._deliver(item)  # a gap: filled from the bus first, one by one
+                        i += 1
+                        continue
+                    end = i + 1
+                    while end < n and run[end].seq == run[end - 1].seq + 1:
+                        end += 1
+                    if end - i == 1:
+                        await self.ws.send_text(item.text)
+                    else:
+                        await self.ws.send_text("[" + ",".join([e.text for e in run[i:end]]) + "]")
+                    self.sent += end - i
+                    self.cursor = run[end - 1].seq
+                    i = end
         except TimeoutError as exc:
             raise SendTimeout from exc
 

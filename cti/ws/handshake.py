@@ -57,3 +57,12 @@ def parse_last_seq(raw: str | None) -> int | None:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise Refused("last_seq must be a non-negative integer")
     return int(raw)
+
+
+def parse_batch(raw: str | None) -> bool:
+    """``batch=1``: the client takes several live events in one frame, as a JSON array (EVENTS.md)."""
+    if raw is None or raw == "0":
+        return False
+    if raw == "1":
+        return True
+    raise Refused("batch must be 0 or 1")

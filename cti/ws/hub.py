@@ -21,7 +21,7 @@ from cti.tasks import stop_task
 from cti.wiring import Services
 from cti.ws.connection import Connection
 from cti.ws.feeds import Feeds
-from cti.ws.handshake import Refused, allowed_origins, check_origin, parse_last_seq
+from cti.ws.handshake import Refused, allowed_origins, check_origin, parse_batch, parse_last_seq
 from cti.ws.options import (
     AGENT_ROLES,
     CLOSE_GOING_AWAY,
@@ -213,6 +213,7 @@ class Hub:
             raise Refused("server shutting down", CLOSE_GOING_AWAY)
         check_origin(ws.headers.get("origin"), ws.headers.get("host"), self._origins)
         start = parse_last_seq(ws.query_params.get("last_seq"))
+        batch = parse_batch(ws.query_params.get("batch"))
         ticket = ws.query_params.get("ticket")
         if not ticket:
             raise Refused("a ticket is required: POST /api/ws-ticket")
@@ -227,7 +228,7 @@ class Hub:
         if self._per_user[principal.username] >= self.options.max_connections_per_user:
             raise Refused("too many connections for this user")
         stream = agent_stream(principal.username) if kind == "agent" else SUPERVISOR_STREAM
-        conn = Connection(self, ws, principal, kind, stream, start)
+        conn = Connection(self, ws, principal, kind, stream, start, batch)
         conn.heartbeat_group = self._admitted % HEARTBEAT_SLICES
         self._admitted += 1
         return conn
