@@ -119,7 +119,8 @@ async def test_supervisor_actions_are_audited_and_shown(live_server: Running) ->
     sup = await r.login("supervisor01")
     agent = await r.login("agent14")
     await r.client.put("/api/agents/me/status", json={"status": "available"}, headers=agent)
-    before = datetime.now(UTC)
+    now = datetime.now(UTC)
+    before = now.replace(microsecond=now.microsecond // 1000 * 1000)  # audit times are whole ms
 
     set_status = {"status": "not_ready", "reason": "training"}
     assert (await r.client.put("/api/agents/agent14/status", json=set_status, headers=sup)).is_success
