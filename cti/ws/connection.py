@@ -196,51 +196,31 @@ class Connection:
                 await self._deliver_run([item, *self.outbox.take_events(SEND_RUN - 1)])
 
     async def _deliver_run(self, run: list[Encoded]) -> None:
-        """Send ``run`` in order; the whole run has ``send_timeout_s`` to be written."""
-        if self.batch and len(run) > 1:
-            await self._deliver_batched(run)
-            return
-        try:
-            async with asyncio.timeout(self.hub.options.send_timeout_s):
-                for item in run:
-                    if item.seq <= self.cursor:
-                        continue
-                    if item.seq > self.cursor + 1:
-                        await self._deliver(item)  # a gap: filled from the bus first
-                        continue
-                    await self.ws.send_text(item.text)
-                    self.sent += 1
-                    self.cursor = item.seq
-        except TimeoutError as exc:
-            raise SendTimeout from exc
-
-    async def _deliver_batched(self, run: list[Encoded]) -> None:
-        """``_deliver_run`` for a ``batch=1`` client: each stretch of the run that continues the cursor
-        without a gap (``cursor + 1``, ``cursor + 2``...) goes as one frame, a JSON array when it holds
-        more than one event; events at or below the cursor are skipped and a gap is filled from the bus
-        exactly as for any other client."""
+        """Send ``run`` in order; the whole run has ``send_timeout_s`` to be written. Events at or below
+        the cursor are skipped and a gap is filled from the bus first. For a ``batch=1`` client each
+        stretch that continues the cursor without a gap goes as one frame (a JSON array when it holds
+        more than one event); for any other, each event is a frame of its own."""
         try:
             async with asyncio.timeout(self.hub.options.send_timeout_s):
                 i, n = 0, len(run)
                 while i < n:
                     item = run[i]
+                    i += 1
                     if item.seq <= self.cursor:
-                        i += 1
                         continue
                     if item.seq > self.cursor + 1:
                         await self._deliver(item)  # a gap: filled from the bus first, one by one
-                        i += 1
                         continue
-                    end = i + 1
-                    while end < n and run[end].seq == run[end - 1].seq + 1:
-                        end += 1
-                    if end - i == 1:
+                    stretch = [item]
+                    while self.batch and i < n and run[i].seq == stretch[-1].seq + 1:
+                        stretch.append(run[i])
+                        i += 1
+                    if len(stretch) == 1:
                         await self.ws.send_text(item.text)
                     else:
-                        await self.ws.send_text("[" + ",".join([e.text for e in run[i:end]]) + "]")
-                    self.sent += end - i
-                    self.cursor = run[end - 1].seq
-                    i = end
+                        await self.ws.send_text("[" + ",".join([e.text for e in stretch]) + "]")
+                    self.sent += len(stretch)
+                    self.cursor = stretch[-1].seq
         except TimeoutError as exc:
             raise SendTimeout from exc
 
