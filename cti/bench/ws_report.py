@@ -107,6 +107,10 @@ def build_ws_table(res: WsResults) -> Table:
     table.add_row(f"server CPU (cores) at {last_rate} calls/s", *cells, "")
     cells = []
     for side in ("memory", "redis"):
+        cells += [_num(_get(res.phase(side, last_rate), "load_cpu")), NA, NA]
+    table.add_row(f"load process CPU (cores) at {last_rate} calls/s, same 2 cores", *cells, "")
+    cells = []
+    for side in ("memory", "redis"):
         value = faults(res.runs.get(side))
         cells += [NA if value is None else f"{value:.0f}", "0", NA]
     table.add_row("messages lost or duplicated", *cells, "0")
@@ -130,7 +134,9 @@ def print_ws_report(console: Console, res: WsResults) -> list[Target]:
         "by the agent's websocket minus the offer's `at` (whole ms, so up to 1 ms high); call placed = from "
         "sending POST /api/sim/calls. Ceilings, same run: the bare app (uvicorn + Starlette websockets, no "
         "product code) pushing a 1.5 KB offer to one of the same idle websockets and broadcasting a small "
-        "message to the wallboards, and its RSS; redis adds one bare XADD -> XREAD hop. Every websocket "
+        "message to the wallboards, and its RSS; the product's wallboards (batch=1) gather events for 50 ms "
+        "(`wallboard_window_s`) before each frame, so the fan-out figures include that wait; redis adds one "
+        "bare XADD -> XREAD hop. Every websocket "
         f"checked its seqs (dense, none twice, no resync). Took {res.elapsed_s:.0f} s."
     )
     for kind, why in res.skipped.items():

@@ -8,8 +8,10 @@ trimmed away (or longer than ``max_replay``) become a snapshot.
 
 A client that opened with ``batch=1`` may get several live events in one frame: when a run taken from
 the outbox is contiguous from the cursor, it goes out as one JSON array of the already-encoded events
-(one send instead of one per event). Everything else (transport messages, replays, gap-filling) is
-sent one message per frame, as for every other client.
+(one send instead of one per event); a ``batch=1`` supervisor's writer first waits
+``wallboard_window_s`` (50 ms) for the rest of the run, unless a full run is already waiting.
+Everything else (transport messages, replays, gap-filling) is sent one message per frame, as for
+every other client.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class Connection:
         self.stream = stream
         self.start = start
         self.batch = batch  # the client opened with batch=1: contiguous live runs go as one array
+        # A batch=1 wallboard waits this long after the first event of a run for the rest of it.
+        self.window_s = hub.options.wallboard_window_s if batch and kind == "supervisor" else 0.0
         self.outbox = Outbox(stream, hub.options.send_queue)
         self.cursor = 0
         self.sent = 0
@@ -193,6 +197,8 @@ class Connection:
                 if item.last_seq > self.cursor:  # else the dropped events were all sent already
                     await self._resync(item.last_seq, item.reason)
             elif item.seq > self.cursor:
+                if self.window_s:
+                    await self.outbox.gather(SEND_RUN - 1, self.window_s)  # a full run goes at once
                 await self._deliver_run([item, *self.outbox.take_events(SEND_RUN - 1)])
 
     async def _deliver_run(self, run: list[Encoded]) -> None:

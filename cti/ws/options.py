@@ -32,6 +32,10 @@ class WsOptions:
     max_message_bytes: int = MAX_MESSAGE_BYTES  # incoming; larger -> close 1009
     send_queue: int = 256  # events queued per connection; overflow -> one "resync", then live again
     send_timeout_s: float = 10.0  # a send that cannot complete in this time ends the connection
+    # A batch=1 supervisor connection gathers live events for this long before sending them as one
+    # frame: a wallboard is read by people, and at 200 calls/s 50 wallboards otherwise cost ten
+    # thousand sends a second. 0 sends each run at once. Agents' connections never wait.
+    wallboard_window_s: float = 0.05
     heartbeat_interval_s: float = 5.0  # server -> client {"type": "heartbeat"}
     heartbeat_timeout_s: float | None = None  # None: centre.routing.heartbeat_timeout_s
     presence_sweep_s: float = 1.0  # how often leases are checked (each node; claims are atomic)
@@ -44,6 +48,8 @@ class WsOptions:
     freeze_gc: bool = True  # gc.freeze() once started (performance.md: full collections stall pushes)
 
     def __post_init__(self) -> None:
+        if self.wallboard_window_s < 0:
+            raise ValueError("wallboard_window_s must not be negative")
         positive = ["ticket_ttl_s", "send_timeout_s", "heartbeat_interval_s", "presence_sweep_s"]
         for name in [*positive, "rate_per_s"]:
             if getattr(self, name) <= 0:
@@ -60,7 +66,11 @@ class WsOptions:
 # JSON on a LAN, and deflate costs about 3-4x the CPU of a push and doubles per-connection memory
 # (performance.md). uvicorn's own frame limit (16 MiB by default) is brought down near ours, so an
 # oversize frame is refused before it is buffered; the hub still checks max_message_bytes itself.
+# uvicorn's protocol pings (every 20 s by default) are off: the channel has its own heartbeat, and a
+# client silent for heartbeat_timeout_s is closed with 4000 whatever its TCP state, so the pings only
+# cost 2,000 extra sends and replies per interval.
 UVICORN_WS_OPTIONS: dict[str, Any] = {
     "ws_per_message_deflate": False,
     "ws_max_size": 2 * MAX_MESSAGE_BYTES,
+    "ws_ping_interval": None,
 }

@@ -53,6 +53,7 @@ class Outbox:
         self._events: deque[Encoded | Resync] = deque()
         self._control: deque[Control] = deque(maxlen=CONTROL_LIMIT)
         self._wake = asyncio.Event()
+        self._want = 1  # events waiting that wake the writer (more only while it gathers a run)
 
     @property
     def closed(self) -> bool:
@@ -69,9 +70,11 @@ class Outbox:
             self.overflows += 1
             self._events.clear()
             self._events.append(Resync(self.stream, item.seq, "overflow"))
+            self._wake.set()
         else:
             self._events.append(item)
-        self._wake.set()
+            if len(self._events) >= self._want:
+                self._wake.set()
 
     def resync(self, resync: Resync) -> None:
         """The stream itself could not deliver (trimmed, or the node's reader fell behind)."""
@@ -104,6 +107,21 @@ class Outbox:
             self._events.popleft()
             out.append(head)
         return out
+
+    async def gather(self, most: int, window_s: float) -> None:
+        """Wait up to ``window_s`` until ``most`` events are waiting, a control item arrives or the
+        outbox closes; the events put meanwhile do not wake the writer one by one."""
+        if len(self._events) >= most or self._control or self.closed:
+            return
+        self._want = most
+        self._wake.clear()
+        try:
+            async with asyncio.timeout(window_s):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._want = 1
 
     async def get(self) -> Encoded | Resync | Control | None:
         """The next item, control first; None once closed."""

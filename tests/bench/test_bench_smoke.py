@@ -34,6 +34,7 @@ WS_ROWS = (
     "server RSS MB, 100 agents connected",
     "server's Redis connections, 100 agents connected",
     "server CPU (cores) at 200 calls/s",
+    "load process CPU (cores) at 200 calls/s, same 2 cores",
     "messages lost or duplicated",
     "calls the server failed to take (HTTP error)",
     "redis XADD -> XREAD p50 / p99 ms",

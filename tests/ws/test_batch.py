@@ -248,3 +248,28 @@ async def test_heartbeats_and_pongs_are_never_in_an_array(node: Node) -> None:
     got = await recv_until(ws, lambda m: m["type"] == "pong" and m["data"]["id"] == 2)
     assert [m["data"]["id"] for m in got] == [0, 1, 2]
     await ws.close()
+
+
+async def test_a_batch_1_wallboard_gathers_events_for_its_window_and_sends_them_as_one_frame(
+    node: Node,
+) -> None:
+    ws, conn = await live(node, "admin", "/ws/supervisor", batch=1)
+    assert conn.window_s == node.hub.options.wallboard_window_s == 0.05  # the production default
+    conn.window_s = 2.0  # stretched, so that publishing the events one by one never races it
+    before = conn.cursor
+    last = 0
+    for i in range(5):  # each published on its own, as the live view does when calls trickle in
+        last = await publish(node.services, "supervisor", 1, start=i)
+    frames = await frames_until(ws, last)
+    expected = await texts(node, "supervisor", before)
+    assert len(expected) >= 5
+    assert frames == [array(expected)]  # one frame, every event once, in order
+    await ws.close()
+
+
+async def test_only_batch_1_wallboards_wait_agents_and_other_clients_are_sent_at_once(node: Node) -> None:
+    agent_ws, agent = await live(node, "agent08", "/ws/agent", batch=1)
+    plain_ws, plain = await live(node, "supervisor01", "/ws/supervisor")
+    assert (agent.window_s, plain.window_s) == (0.0, 0.0)
+    await agent_ws.close()
+    await plain_ws.close()

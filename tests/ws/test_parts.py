@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pydantic import ValidationError
 
@@ -52,6 +54,59 @@ async def test_the_outbox_replaces_an_overflow_with_one_resync() -> None:
     assert await box.get() is None
     assert box.close_request is not None
     assert box.close_request.code == 1001
+
+
+async def test_gather_returns_when_enough_events_wait_without_waiting_the_window() -> None:
+    box = Outbox(STREAM, limit=100)
+    box.put(Encoded(1, "1"))
+
+    async def fill() -> None:
+        for seq in range(2, 6):
+            await asyncio.sleep(0)  # one at a time, as a feed delivers them
+            box.put(Encoded(seq, str(seq)))
+
+    filler = asyncio.create_task(fill())
+    async with asyncio.timeout(5):  # the window below is an hour: returning at all is the test
+        await box.gather(5, window_s=3600)
+    await filler
+    assert box.pending == 5
+
+
+async def test_gather_gives_up_after_its_window_and_wakes_normally_after() -> None:
+    box = Outbox(STREAM, limit=100)
+    box.put(Encoded(1, "1"))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await box.gather(10, window_s=0.05)
+    assert loop.time() - started >= 0.05
+    assert box.pending == 1
+    # After gathering, one event wakes a waiting writer again.
+    assert await box.get() == Encoded(1, "1")
+    waiting = asyncio.create_task(box.get())
+    await asyncio.sleep(0)
+    box.put(Encoded(2, "2"))
+    async with asyncio.timeout(5):
+        assert await waiting == Encoded(2, "2")
+
+
+@pytest.mark.parametrize("interrupt", ["control", "close", "overflow"])
+async def test_gather_stops_at_a_control_item_a_close_or_an_overflow(interrupt: str) -> None:
+    box = Outbox(STREAM, limit=3)
+    box.put(Encoded(1, "1"))
+    gathering = asyncio.create_task(box.gather(50, window_s=3600))
+    await asyncio.sleep(0)
+    assert not gathering.done()
+    if interrupt == "control":
+        box.control(Control("pong", {"id": 1}))
+    elif interrupt == "close":
+        box.close(1001, "bye")
+    else:
+        for seq in range(2, 5):
+            box.put(Encoded(seq, str(seq)))
+    async with asyncio.timeout(5):
+        await gathering
+    if interrupt == "overflow":
+        assert await box.get() == Resync(STREAM, 4, "overflow")
 
 
 def test_the_token_bucket_refills_at_its_rate() -> None:
