@@ -159,6 +159,14 @@ def print_report(console: Console, res: Results) -> list[Target]:
     for note in res.notes:
         console.print(f"[yellow]{escape(note)}[/]")
     found = targets(res)
+    print_targets(console, found)
+    if res.quick:
+        console.print("quick run: sizes shrunk for a smoke test; the figures are indicative only.")
+    return found
+
+
+def print_targets(console: Console, found: list[Target]) -> None:
+    """One line per target: its value against its limit, and met, NOT met or skipped."""
     for t in found:
         if t.met is None:
             verdict = "[yellow]skipped[/]"
@@ -167,6 +175,3 @@ def print_report(console: Console, res: Results) -> list[Target]:
         sign = ">=" if t.at_least else "<="
         value = NA if t.value is None else f"{_num(t.value)}{t.unit}"
         console.print(f"target {t.name} {sign} {_num(t.limit)}{t.unit}: {value} -> {verdict}")
-    if res.quick:
-        console.print("quick run: sizes shrunk for a smoke test; the figures are indicative only.")
-    return found

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cti.bench.report import NA, Target, _cells, _num
+from cti.bench.report import NA, Target, _cells, _num, print_targets
 from cti.bench.ws_bench import WsResults
 
 POP_TARGET = {"memory": 20.0, "redis": 50.0}
@@ -142,11 +142,5 @@ def print_ws_report(console: Console, res: WsResults) -> list[Target]:
     for kind, why in res.skipped.items():
         console.print(f"[bold red]{kind} run skipped: {escape(why)}[/]")
     found = ws_targets(res)
-    for t in found:
-        if t.met is None:
-            verdict = "[yellow]skipped[/]"
-        else:
-            verdict = "[green]met[/]" if t.met else "[bold red]NOT met[/]"
-        value = NA if t.value is None else f"{_num(t.value)}{t.unit}"
-        console.print(f"target {t.name} <= {_num(t.limit)}{t.unit}: {value} -> {verdict}")
+    print_targets(console, found)
     return found
