@@ -9,10 +9,12 @@ node numbers them alike.
 
 Ringing lives here (not in a separate follower) so that the screen-pop is on the agent's stream
 before the phone rings: the node that published ``offer.created`` rings (exactly one per offer), the
-node that published ``offer.ended`` stops the ringing. The ringing node then checks the offer: if it
-ended meanwhile (possibly stopped by another node before this ring), it stops the ringing too, so a
-stop may come twice and adapters treat it as idempotent. If the ringing node dies before ringing,
-the offer times out and the call is offered again (lesson 5).
+node that published ``offer.ended`` stops the ringing. The ringing node remembers the offers it rang
+and stops the ringing too when it handles the offer's end, whoever published it: another node may
+have published the end, and stopped the ringing, before this node's ring went out (lesson 6). Each
+agent's events are handled in order, so that stop always comes after the ring; a stop may come twice
+and adapters treat it as idempotent. If the ringing node dies before ringing, the offer times out and
+the call is offered again (lesson 5).
 
 The messages one event gives an agent are built first, then published in one step
 (``publish_once_many``: one Redis round trip), then the phone is rung.
@@ -41,7 +43,6 @@ from cti.desktop.snapshot import agent_snapshot
 from cti.desktop.sources import PopSources
 from cti.domain.errors import NotFound
 from cti.domain.events import Event
-from cti.domain.states import OfferState
 from cti.tasks import stop_task
 from cti.telephony.port import Telephony
 
@@ -53,6 +54,7 @@ FANOUT = 4  # more than the most messages one centre event gives one agent
 POP_TIMEOUT_S = 0.8  # the target is a pop within 1 s; past this the offer goes out without one
 MAX_IN_FLIGHT = 8  # events turned into messages at once, each agent's in order (below the DB pool)
 DRAIN_S = 5.0  # how long ``stop`` waits for the events in hand
+RANG_MAX = 10_000  # offers rung and not yet ended that a node remembers (the oldest is forgotten)
 
 OFFER_ENDED = {
     "offer.timed_out": "timed_out",
@@ -107,6 +109,7 @@ class DesktopFeed(StreamFollower):
         self._chains: dict[str, asyncio.Task[None]] = {}  # each agent's newest task
         self._in_flight: set[asyncio.Task[None]] = set()
         self._gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._rang: dict[str, bool] = {}  # offers this node rang whose end it has not handled
 
     async def stop(self) -> None:
         await super().stop()
@@ -161,11 +164,21 @@ class DesktopFeed(StreamFollower):
             for index, kind in enumerate(kinds)
         ]
         results = await self.bus.publish_once_many(stream, items)  # one round trip
+        if event.type == "offer.accepted":
+            self._rang.pop(event.data.get("offer", ""), False)  # answered: nothing to stop
         for (_, kind, data, _), published in zip(items, results, strict=True):
-            if published is not None and kind in ("offer.created", "offer.ended"):
+            if kind == "offer.created" and published is not None:
+                self._remember_ring(data["offer"])
                 await self._phone(kind, data["contact"], agent)
-            if published is not None and kind == "offer.created":
-                await self._unring_if_over(sources, data["offer"], data["contact"], agent)
+            elif kind == "offer.ended":
+                rang_here = self._rang.pop(data["offer"], False)
+                if published is not None or rang_here:
+                    await self._phone(kind, data["contact"], agent)
+
+    def _remember_ring(self, offer_id: str) -> None:
+        if len(self._rang) >= RANG_MAX:
+            del self._rang[next(iter(self._rang))]
+        self._rang[offer_id] = True
 
     async def _ring_only(self, event: Event, agent: str) -> None:
         contact = event.data.get("contact")
@@ -183,20 +196,6 @@ class DesktopFeed(StreamFollower):
                 await self.telephony.stop_ringing(contact, agent)
         except Exception:
             log.exception("desktop.telephony_failed", command=kind, contact=contact, agent=agent)
-
-    async def _unring_if_over(self, sources: PopSources, offer_id: str, contact: str, agent: str) -> None:
-        """The offer may have ended while the pop was built or the phone was being rung, and another
-        node may have published its end (and stopped the ringing) before this ring: stop it again,
-        rather than leave an agent's phone ringing for a caller who has gone (lesson 6)."""
-        try:
-            state = (await sources.store.get_offer(offer_id)).state
-        except NotFound:
-            state = None
-        except Exception:
-            log.exception("desktop.offer_check_failed", offer=offer_id)
-            return
-        if state not in (OfferState.PENDING, OfferState.ACCEPTED):
-            await self._phone("offer.ended", contact, agent)
 
     async def _message(self, sources: PopSources, kind: str, event: Event, agent: str) -> dict[str, Any]:
         data = event.data
@@ -220,9 +219,8 @@ class DesktopFeed(StreamFollower):
     async def _pop(self, sources: PopSources, event: Event) -> dict[str, Any]:
         contact, decision = event.data["contact"], event.data.get("decision")
         try:
-            return await asyncio.wait_for(
-                screen_pop(sources, contact, decision=decision), timeout=self.pop_timeout_s
-            )
+            async with asyncio.timeout(self.pop_timeout_s):  # no task of its own, unlike wait_for
+                return await screen_pop(sources, contact, decision=decision)
         except TimeoutError:
             log.warning("desktop.screen_pop_late", contact=contact, timeout_s=self.pop_timeout_s)
         except Exception:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from cti.bus.port import EventBus
 from cti.calls.follower import StreamFollower
 from cti.domain.events import Event, Resync
+from cti.handover.model import is_consult_contact
 from cti.handover.reactions import HandoverReactions
 
 REACTS_TO = frozenset({"offer.created", "offer.accepted", "contact.wrap_up", "contact.abandoned"})
+# Events that matter only on a consult contact: told from its id, no lookup for every other call.
+CONSULT_ONLY = frozenset({"offer.created", "offer.accepted", "contact.abandoned"})
 
 
 class HandoverFollower(StreamFollower):
@@ -22,6 +25,7 @@ class HandoverFollower(StreamFollower):
         if (
             event.type not in REACTS_TO
             or not isinstance(contact, str)
+            or (event.type in CONSULT_ONLY and not is_consult_contact(contact))
             or not await self.handovers.ours(contact)
         ):
             return

@@ -22,6 +22,26 @@ _RISK_FLAG = re.compile(r"^[a-z0-9_]+$")
 # Control characters other than tab and newline have no place in a note (and break logs and screens).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
+# A consult contact's id: the caller's contact id, ".h" and the handover's number, then one "q" per
+# time the caller was queued on a fresh consult. Made only by the two functions below.
+_CONSULT_ID = re.compile(r"\.h[0-9]+q*\Z")
+
+
+def consult_contact_id(parent_id: str, number: int) -> str:
+    """The id of the ``number``-th consult contact of a caller's contact."""
+    return f"{parent_id}.h{number}"
+
+
+def requeued_contact_id(consult_contact_id: str) -> str:
+    """The id of the fresh consult contact the caller is queued on when the consult was over."""
+    return f"{consult_contact_id}q"
+
+
+def is_consult_contact(contact_id: str) -> bool:
+    """Whether ``contact_id`` is a consult contact's (made by one of the two functions above)."""
+    return _CONSULT_ID.search(contact_id) is not None
+
+
 # Where the caller is, as far as the handover knows.
 CallerPlace = Literal["held", "with_first_agent", "with_specialist", "queued", "gone"]
 

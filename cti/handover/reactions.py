@@ -24,7 +24,7 @@ import structlog
 from cti.domain.model import Contact
 from cti.domain.states import ContactState
 from cti.handover.base import TALKING, WAITING, HandoverBase
-from cti.handover.model import Handover
+from cti.handover.model import Handover, requeued_contact_id
 from cti.handover.states import HandoverState
 from cti.sim.timing import sleep_until
 
@@ -173,7 +173,7 @@ class HandoverReactions(HandoverBase):
             if parent is None:
                 handover.caller = "gone"
                 return
-            fresh = f"{handover.consult_contact_id}q"
+            fresh = requeued_contact_id(handover.consult_contact_id)
             handover.consult_contact_id = fresh
             handover.consults.append(fresh)
             await self.handovers.save(handover)  # known as this handover's before its first event

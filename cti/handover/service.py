@@ -16,7 +16,15 @@ from cti.domain.errors import Conflict, Forbidden, FrontdoorError, InvalidInput,
 from cti.domain.model import Contact, RoutingPlan, Stage, personal_target
 from cti.domain.states import AgentStatus
 from cti.handover.base import TALKING
-from cti.handover.model import LIVE_NOTE_MAX, Handover, LiveNote, Note, Transition, note_text
+from cti.handover.model import (
+    LIVE_NOTE_MAX,
+    Handover,
+    LiveNote,
+    Note,
+    Transition,
+    consult_contact_id,
+    note_text,
+)
 from cti.handover.reactions import HandoverReactions
 from cti.handover.states import HandoverState, next_state
 from cti.records.base import utc_from_ms
@@ -84,7 +92,7 @@ class HandoverService(HandoverReactions):
         named: str | None,
         note: Note,
     ) -> Handover:
-        consult_id = f"{parent.id}.h{number}"
+        consult_id = consult_contact_id(parent.id, number)
         if len(consult_id) + 1 > CONTACT_ID_MAX:  # room for the "q" of a requeue
             raise Conflict(
                 "this call has been handed over too many times", error_id="handover_chain_too_long"
