@@ -32,9 +32,9 @@ def consult_contact_id(parent_id: str, number: int) -> str:
     return f"{parent_id}.h{number}"
 
 
-def requeued_contact_id(consult_contact_id: str) -> str:
+def requeued_contact_id(consult_id: str) -> str:
     """The id of the fresh consult contact the caller is queued on when the consult was over."""
-    return f"{consult_contact_id}q"
+    return f"{consult_id}q"
 
 
 def is_consult_contact(contact_id: str) -> bool:
