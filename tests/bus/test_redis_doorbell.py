@@ -36,6 +36,14 @@ async def settled(bus: RedisEventBus) -> None:
     await until(lambda: bus.reader.rung == 0 and bus.reader.reads > 0, message="the reader to settle")
 
 
+async def idle_bus(client: aioredis.Redis, prefix: str, stream: str) -> RedisEventBus:
+    """A bus whose reader follows one stream, ``stream``, and has settled: nothing rings."""
+    bus = RedisEventBus(client, prefix=prefix, sweep_s=SWEEP_S)
+    await ready(bus.subscribe(stream))
+    await settled(bus)
+    return bus
+
+
 async def test_a_read_names_only_the_streams_that_rang(client: aioredis.Redis, redis_prefix: str) -> None:
     bus = RedisEventBus(client, prefix=redis_prefix, sweep_s=SWEEP_S)
     subs = [bus.subscribe(f"agent:a{i}") for i in range(500)]
@@ -89,10 +97,7 @@ async def test_entries_published_while_the_bells_are_down_arrive_once_in_order(
 async def test_a_subscription_from_an_older_point_gets_its_backlog_without_a_new_publish(
     client: aioredis.Redis, redis_prefix: str
 ) -> None:
-    bus = RedisEventBus(client, prefix=redis_prefix, sweep_s=SWEEP_S)
-    other = bus.subscribe("other")
-    await ready(other)
-    await settled(bus)
+    bus = await idle_bus(client, redis_prefix, "other")
     sent = [await bus.publish("s", "t", {"i": i}, AT) for i in range(5)]
     late = bus.subscribe("s", after_seq=2)
     assert [await next_item(late) for _ in range(3)] == sent[2:]
@@ -102,10 +107,7 @@ async def test_a_subscription_from_an_older_point_gets_its_backlog_without_a_new
 async def test_a_subscription_is_admitted_promptly_while_no_bells_ring(
     client: aioredis.Redis, redis_prefix: str
 ) -> None:
-    bus = RedisEventBus(client, prefix=redis_prefix, sweep_s=SWEEP_S)
-    first = bus.subscribe("first")
-    await ready(first)
-    await settled(bus)
+    bus = await idle_bus(client, redis_prefix, "first")
     late = bus.subscribe("late")
     await asyncio.wait_for(late.ready(), 1)  # type: ignore[attr-defined]
     assert bus.reader.streams == 2
