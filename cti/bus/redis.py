@@ -25,8 +25,10 @@ new, and a second connection fetches exactly those with one non-blocking ``XREAD
 ``read_count`` entries per stream and read). The reader's work thus follows the streams that move,
 not the number followed; every ``sweep_s`` it also re-reads every followed stream, in case a bell
 was lost. ``block_ms`` is accepted for compatibility and ignored: nothing blocks on a stream any
-more. Both connections are made from the client's pool settings (a ``socket_timeout`` applies to the
-reads, never to the wait for bells). The bus closes the client only if it created it (``from_url``).
+more. Events a node appends itself are handed to its own subscriptions as soon as the append
+returns (``StreamReader.deliver_local``), and their bells then cause no read. Both connections are
+made from the client's pool settings (a ``socket_timeout`` applies to the reads, never to the wait
+for bells). The bus closes the client only if it created it (``from_url``).
 """
 
 from __future__ import annotations
@@ -168,8 +170,9 @@ class RedisEventBus(EventBus):
         if self._closed:
             raise RuntimeError("event bus is closed")
         keys = [counter_key(self.prefix, stream), stream_key(self.prefix, stream)]
-        args: list[str | int] = [self.maxlen, self.trim, type, at, encode_data(data)]
-        seq = await self._script(keys=keys, args=args)
+        text = encode_data(data)
+        seq = await self._script(keys=keys, args=[self.maxlen, self.trim, type, at, text])
+        self._deliver_local(stream, [(int(seq), type, at, text)])
         return Event(stream, int(seq), type, at, data)
 
     async def publish_once(
@@ -179,9 +182,12 @@ class RedisEventBus(EventBus):
             raise RuntimeError("event bus is closed")
         check_source_seq(source_seq)
         keys = [key(self.prefix, stream) for key in (source_key, counter_key, stream_key)]
-        args: list[str | int] = [source_seq, self.maxlen, self.trim, type, at, encode_data(data)]
-        seq = await self._once_script(keys=keys, args=args)
-        return None if seq is None else Event(stream, int(seq), type, at, data)
+        text = encode_data(data)
+        seq = await self._once_script(keys=keys, args=[source_seq, self.maxlen, self.trim, type, at, text])
+        if seq is None:
+            return None
+        self._deliver_local(stream, [(int(seq), type, at, text)])
+        return Event(stream, int(seq), type, at, data)
 
     async def publish_once_many(
         self, stream: str, items: Sequence[tuple[int, str, dict[str, Any], int]]
@@ -191,11 +197,19 @@ class RedisEventBus(EventBus):
         if not items:
             return []
         args: list[str | int] = [self.maxlen, self.trim]
+        texts = []
         for source_seq, type, data, at in items:
             check_source_seq(source_seq)
-            args += [source_seq, type, at, encode_data(data)]
+            texts.append(encode_data(data))
+            args += [source_seq, type, at, texts[-1]]
         keys = [key(self.prefix, stream) for key in (source_key, counter_key, stream_key)]
         seqs = await self._once_many_script(keys=keys, args=args)
+        appended = [
+            (int(seq), type, at, text)
+            for seq, (_, type, _, at), text in zip(seqs, items, texts, strict=True)
+            if int(seq)
+        ]
+        self._deliver_local(stream, appended)
         return [
             Event(stream, int(seq), type, at, data) if int(seq) else None
             for seq, (_, type, data, at) in zip(seqs, items, strict=True)
@@ -241,6 +255,13 @@ class RedisEventBus(EventBus):
         if self._owns_client:
             self._owns_client = False
             await self.client.aclose()
+
+    def _deliver_local(self, stream: str, appended: list[tuple[int, str, int, str]]) -> None:
+        """This node's subscriptions get what it appended now (the events an XREAD would give them:
+        the payload decoded from the text that was stored); see ``StreamReader.deliver_local``."""
+        if appended and self.reader.follows(stream):
+            events = [Event(stream, seq, type, at, json.loads(text)) for seq, type, at, text in appended]
+            self.reader.deliver_local(stream, events)
 
     def _forget(self, sub: RedisSubscription) -> None:
         self._subs.discard(sub)

@@ -29,6 +29,13 @@ what it already has and checks the rest is contiguous: a gap (trimmed) gives ``R
 to the stream's counter, a full inbox gives ``Resync("overflow")`` up to the batch's newest entry, as
 the port says.
 
+Local delivery: the events this node appends (``RedisEventBus.publish*``) are handed to its own
+subscriptions as soon as the append returns, without waiting for the bell and an XREAD: at hundreds
+of calls a second the read of a node's own messages was most of the reader's work, and a hop of
+latency. Each bell carries the seq it announces; a stream is read only when a bell announced more
+than its ``read_pos`` (which local delivery moves once every subscription has the events), when the
+sweep comes, or when it is admitted.
+
 The XREAD is packed by hand from cached pieces (the key of each stream, and its position, re-encoded
 only when it moves): with redis-py's generic packer a read naming many streams (after a reconnect or
 a sweep) costs milliseconds.
@@ -88,6 +95,14 @@ def _pack(*parts: bytes) -> bytes:
     return b"*%d\r\n%s" % (len(parts), b"".join(_bulk(part) for part in parts))
 
 
+def _announced(payload: Any) -> int:
+    """The seq a bell announces (``fd_publish`` publishes it as decimal text)."""
+    try:
+        return int(payload)
+    except (TypeError, ValueError):
+        return _ANY  # not ours: read the stream to be sure
+
+
 def _client_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.:-]", "_", name)
 
@@ -120,10 +135,15 @@ def _streams_of(reply: Any) -> list[tuple[Any, list[Any]]]:
     return out
 
 
-class _Watched:
-    """One stream the reader follows: its subscriptions and where the next read starts."""
+_ANY = 1 << 62  # ``_Watched.wanted`` when the stream must be read whatever its bells said
 
-    __slots__ = ("id_piece", "key", "key_piece", "read_pos", "stream", "subs")
+
+class _Watched:
+    """One stream the reader follows: its subscriptions, where the next read starts (every
+    subscription has everything up to ``read_pos``) and the newest seq a bell announced (``wanted``;
+    ``_ANY`` to read it regardless)."""
+
+    __slots__ = ("id_piece", "key", "key_piece", "read_pos", "stream", "subs", "wanted")
 
     def __init__(self, stream: str, key: bytes, read_pos: int) -> None:
         self.stream = stream
@@ -132,6 +152,7 @@ class _Watched:
         self.subs: set[RedisSubscription] = set()
         self.read_pos = read_pos
         self.id_piece = _bulk(b"%d-0" % read_pos)
+        self.wanted = _ANY
 
     def move(self, read_pos: int) -> None:
         if read_pos != self.read_pos:
@@ -152,6 +173,7 @@ class StreamReader:
         self._watched: dict[str, _Watched] = {}  # by stream name
         self._by_key: dict[Any, _Watched] = {}  # by key as a reply gives it (bytes or str)
         self._admitting: list[RedisSubscription] = []
+        self._held: set[RedisSubscription] = set()  # left to the reader alone (see deliver_local)
         self._rung: set[_Watched] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -172,6 +194,10 @@ class StreamReader:
     def streams(self) -> int:
         """The number of streams followed."""
         return len(self._watched)
+
+    def follows(self, stream: str) -> bool:
+        """True if a subscription of this node follows ``stream``."""
+        return stream in self._watched
 
     @property
     def rung(self) -> int:
@@ -220,6 +246,8 @@ class StreamReader:
                         await self._admit()
                     now = loop.time()
                     if now >= next_sweep:
+                        for watched in self._watched.values():
+                            watched.wanted = _ANY
                         self._rung.update(self._watched.values())
                         next_sweep = now + self._bus.sweep_s
                     if self._rung:
@@ -305,9 +333,10 @@ class StreamReader:
                 if not isinstance(message, list) or len(message) < 2:
                     continue
                 kind = _text(message[0])
-                if kind == "message":
+                if kind == "message" and len(message) > 2:
                     watched = self._by_key.get(message[1])
                     if watched is not None:
+                        watched.wanted = max(watched.wanted, _announced(message[2]))
                         self._rung.add(watched)
                         self._wake.set()
                 elif kind == "subscribe":
@@ -363,6 +392,7 @@ class StreamReader:
         """Subscribe the bells of the subscriptions waiting to join, then fix their starting points
         from the counters; each of their streams is then read once."""
         batch, self._admitting = list(dict.fromkeys(self._admitting)), []
+        self._held.update(batch)  # their starting points are being fixed: no local delivery meanwhile
         try:
             names = sorted({sub.stream for sub in batch if not sub._inbox.closed})
             keys = [self._key_of(name) for name in names]
@@ -376,6 +406,8 @@ class StreamReader:
         except BaseException:
             self._admitting[:0] = batch
             raise
+        finally:
+            self._held.difference_update(batch)
         for sub in batch:
             if sub._inbox.closed:
                 sub._ready.set()
@@ -394,6 +426,7 @@ class StreamReader:
             elif sub._position < watched.read_pos:
                 watched.move(sub._position)
             watched.subs.add(sub)
+            watched.wanted = _ANY
             self._rung.add(watched)
             sub._ready.set()
         # Subscribed for a subscription closed meanwhile: let the channel go again.
@@ -411,11 +444,15 @@ class StreamReader:
         return b"".join([head, *(w.key_piece for w in rung), *(w.id_piece for w in rung)])
 
     async def _read(self, conn: AbstractConnection) -> None:
-        """One XREAD (not blocking) of the rung streams; a stream that filled its count stays rung."""
-        rung = [w for w in self._rung if self._watched.get(w.stream) is w]
+        """One XREAD (not blocking) of the rung streams whose bells announced something beyond what
+        their subscriptions have (``deliver_local`` may have handed it over already); a stream that
+        filled its count stays rung."""
+        rung = [w for w in self._rung if self._watched.get(w.stream) is w and w.wanted > w.read_pos]
         self._rung.clear()
         if not rung:
             return
+        for w in rung:
+            w.wanted = 0
         self.reads += 1
         self.last_read_streams = len(rung)
         await conn.send_packed_command(self._command(rung))
@@ -425,31 +462,60 @@ class StreamReader:
             if watched is not None and entries:
                 await self._take(watched, entries)
                 if len(entries) >= self._bus.read_count and self._watched.get(watched.stream) is watched:
+                    watched.wanted = _ANY
                     self._rung.add(watched)
 
     async def _take(self, watched: _Watched, entries: list[Any]) -> None:
         events = [decode_raw_entry(watched.stream, entry_id, fields) for entry_id, fields in entries]
         newest = events[-1].seq
         for sub in list(watched.subs):
-            await self._deliver(sub, events, newest)
-        watched.move(newest)
-
-    async def _deliver(self, sub: RedisSubscription, events: list[Event], newest: int) -> None:
-        position = sub._position
-        assert position is not None
-        for event in events:
-            if event.seq <= position:
-                continue
-            if event.seq != position + 1:
-                last = int(await self._bus.client.get(counter_key(self._bus.prefix, sub.stream)) or 0)
+            if not _push_run(sub, events, newest):  # a gap: the entries after the position are gone
+                self._held.add(sub)
+                try:
+                    last = int(await self._bus.client.get(counter_key(self._bus.prefix, sub.stream)) or 0)
+                finally:
+                    self._held.discard(sub)
                 sub._inbox.resync(Resync(sub.stream, last, "trimmed"))
                 sub._position = last
-                return
-            if not sub._inbox.push(event):
-                sub._inbox.resync(Resync(sub.stream, newest, "overflow"))
-                sub._position = newest
-                return
-            position = sub._position = event.seq
+        # deliver_local may have moved it further meanwhile; every subscription is at ``newest`` or past.
+        watched.move(max(newest, watched.read_pos))
+
+    def deliver_local(self, stream: str, events: list[Event]) -> None:
+        """Hand events this node has just appended (in seq order) to its subscriptions of ``stream``
+        at once, rather than after their bell and an XREAD. Only a run that continues a subscription's
+        position is taken, so nothing is delivered twice or out of order: what is not taken here
+        (appended concurrently and returned out of order, or a subscription being admitted or
+        resynced) is read from the stream as usual. When every subscription has the events, the
+        stream's read position moves past them and their bells are not followed by a read."""
+        watched = self._watched.get(stream)
+        if watched is None or not events:
+            return
+        newest, lowest = events[-1].seq, None
+        for sub in watched.subs:
+            if sub._position is not None and sub not in self._held:
+                _push_run(sub, events, newest)
+            if lowest is None or sub.position < lowest:
+                lowest = sub.position
+        if lowest is not None and lowest > watched.read_pos:
+            watched.move(lowest)
+
+
+def _push_run(sub: RedisSubscription, events: list[Event], newest: int) -> bool:
+    """Queue the events that continue ``sub``'s position (those at or before it are skipped); a full
+    inbox gives ``Resync("overflow")`` up to ``newest``. False at a gap (nothing queued past it)."""
+    position = sub._position
+    assert position is not None
+    for event in events:
+        if event.seq <= position:
+            continue
+        if event.seq != position + 1:
+            return False
+        if not sub._inbox.push(event):
+            sub._inbox.resync(Resync(sub.stream, newest, "overflow"))
+            sub._position = newest
+            return True
+        position = sub._position = event.seq
+    return True
 
 
 class RedisSubscription(Subscription):

@@ -81,8 +81,10 @@ async def test_subscriber_survives_a_killed_connection(client: aioredis.Redis, r
     ids = await reader_ids()
     assert len(ids) == 1
     await client.client_kill_filter(_id=ids[0])
-    # The XREAD connection is idle between bells: the next read finds it dead and reconnects.
-    sent = [await bus.publish("s", "t", {"i": i}, AT) for i in range(3)]
+    # The XREAD connection is idle between bells: the next read finds it dead and reconnects. The
+    # events come from another node (a bus of its own), so they can only arrive by a read.
+    other = RedisEventBus(client, prefix=redis_prefix)
+    sent = [await other.publish("s", "t", {"i": i}, AT) for i in range(3)]
     assert [await asyncio.wait_for(anext(aiter(sub)), 5) for _ in range(3)] == sent
     now = await reader_ids()
     assert len(now) == 1
