@@ -105,8 +105,13 @@ async def build_services(settings: Settings, clock: Clock | None = None) -> Serv
         from cti.state.redis import RedisStateStore
 
         client = redis_client(settings.redis_url)
-        bus = RedisEventBus(client, prefix=settings.redis_prefix)
-        redis_store = RedisStateStore(client, prefix=settings.redis_prefix, policy=policy)
+        redis_bus = RedisEventBus(client, prefix=settings.redis_prefix)
+        bus = redis_bus
+        # The store's scripts append to the centre stream: this node's followers get those events
+        # from the script's reply, as the bus's own publishes are handed over.
+        redis_store = RedisStateStore(
+            client, prefix=settings.redis_prefix, policy=policy, on_appended=redis_bus.deliver_appended
+        )
         await redis_store.setup()
         store = redis_store
         sessions = RedisSessionStore(client, prefix=settings.redis_prefix)

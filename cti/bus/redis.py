@@ -26,7 +26,7 @@ new, and a second connection fetches exactly those with one non-blocking ``XREAD
 not the number followed; every ``sweep_s`` it also re-reads every followed stream, in case a bell
 was lost. ``block_ms`` is accepted for compatibility and ignored: nothing blocks on a stream any
 more. Events a node appends itself are handed to its own subscriptions as soon as the append
-returns (``StreamReader.deliver_local``), and their bells then cause no read. Both connections are
+returns (``deliver_appended``), and their bells then cause no read. Both connections are
 made from the client's pool settings (a ``socket_timeout`` applies to the reads, never to the wait
 for bells). The bus closes the client only if it created it (``from_url``).
 """
@@ -172,7 +172,7 @@ class RedisEventBus(EventBus):
         keys = [counter_key(self.prefix, stream), stream_key(self.prefix, stream)]
         text = encode_data(data)
         seq = await self._script(keys=keys, args=[self.maxlen, self.trim, type, at, text])
-        self._deliver_local(stream, [(int(seq), type, at, text)])
+        self.deliver_appended(stream, [(int(seq), type, at, text)])
         return Event(stream, int(seq), type, at, data)
 
     async def publish_once(
@@ -186,7 +186,7 @@ class RedisEventBus(EventBus):
         seq = await self._once_script(keys=keys, args=[source_seq, self.maxlen, self.trim, type, at, text])
         if seq is None:
             return None
-        self._deliver_local(stream, [(int(seq), type, at, text)])
+        self.deliver_appended(stream, [(int(seq), type, at, text)])
         return Event(stream, int(seq), type, at, data)
 
     async def publish_once_many(
@@ -209,7 +209,7 @@ class RedisEventBus(EventBus):
             for seq, (_, type, _, at), text in zip(seqs, items, texts, strict=True)
             if int(seq)
         ]
-        self._deliver_local(stream, appended)
+        self.deliver_appended(stream, appended)
         return [
             Event(stream, int(seq), type, at, data) if int(seq) else None
             for seq, (_, type, data, at) in zip(seqs, items, strict=True)
@@ -256,9 +256,11 @@ class RedisEventBus(EventBus):
             self._owns_client = False
             await self.client.aclose()
 
-    def _deliver_local(self, stream: str, appended: list[tuple[int, str, int, str]]) -> None:
-        """This node's subscriptions get what it appended now (the events an XREAD would give them:
-        the payload decoded from the text that was stored); see ``StreamReader.deliver_local``."""
+    def deliver_appended(self, stream: str, appended: list[tuple[int, str, int, str]]) -> None:
+        """This node's subscriptions get what it has just appended to ``stream``, given as ``(seq,
+        type, at, data as stored)`` in seq order: the events an XREAD would give them, at once (see
+        ``StreamReader.deliver_local``). The bus's own publishes call it; so does the Redis state
+        store, whose scripts append with ``fd_publish``."""
         if appended and self.reader.follows(stream):
             events = [Event(stream, seq, type, at, json.loads(text)) for seq, type, at, text in appended]
             self.reader.deliver_local(stream, events)

@@ -13,6 +13,11 @@ Keys, all under ``{prefix}:``: ``c:{id}`` contact hash, ``a:{id}`` agent hash, `
 (score ``idle_since``), ``queued`` every waiting contact, ``agents`` agent ids, ``timers`` (member
 ``kind:id``, score due ms), ``offer_seq`` the offer id counter.
 
+Each FCALL replies with the operation's result and the events it appended (seq, type, data; see the
+dispatcher in ``timers.lua``); the store hands those to ``on_appended`` (the node's event bus:
+``RedisEventBus.deliver_appended``), so this node's followers of the centre stream get them without
+reading them back.
+
 A call touches keys it does not declare, so this is for a single Redis server (or a primary with
 replicas), not Redis Cluster. The store does not own the client: whoever made it closes it.
 """
@@ -20,6 +25,7 @@ replicas), not Redis Cluster. The store does not own the client: whoever made it
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -41,6 +47,12 @@ from cti.state.redis_codec import (
     records,
 )
 
+Appended = Callable[[str, list[tuple[int, str, int, str]]], None]  # stream, (seq, type, at, data)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
 
 def _opt(value: str | None) -> str:
     """An optional string argument for the function: "-" for None, "+text" otherwise."""
@@ -48,7 +60,8 @@ def _opt(value: str | None) -> str:
 
 
 class RedisStateStore(StateStore):
-    """``stream_maxlen``/``exact_trim``: how the centre stream is trimmed, as ``RedisEventBus`` does."""
+    """``stream_maxlen``/``exact_trim``: how the centre stream is trimmed, as ``RedisEventBus`` does;
+    ``on_appended``: given the centre events each call appended, in order."""
 
     def __init__(
         self,
@@ -58,12 +71,14 @@ class RedisStateStore(StateStore):
         *,
         stream_maxlen: int = 100_000,
         exact_trim: bool = False,
+        on_appended: Appended | None = None,
     ) -> None:
         if stream_maxlen < 1:
             raise ValueError("stream_maxlen must be at least 1")
         self.policy = policy or Policy()
         self.prefix = prefix
         self._r = client
+        self.on_appended = on_appended
         p = self.policy
         self._keys = (counter_key(prefix, CENTRE_STREAM).encode(), stream_key(prefix, CENTRE_STREAM).encode())
         settings = (p.offer_timeout_ms, p.wrap_up_timeout_ms, p.decision_log_per_contact, p.retention_ms)
@@ -81,17 +96,24 @@ class RedisStateStore(StateStore):
         argv = (*self._keys, op, now, self._settings, *args)
         try:
             try:
-                return await self._r.fcall(redis_script.FUNCTION, 2, *argv)
+                reply = await self._r.fcall(redis_script.FUNCTION, 2, *argv)
             except ResponseError as exc:
                 if not str(exc).startswith("Function not found"):
                     raise
                 await self.setup()  # Redis lost its functions (restart without persistence, flush)
-                return await self._r.fcall(redis_script.FUNCTION, 2, *argv)
+                reply = await self._r.fcall(redis_script.FUNCTION, 2, *argv)
         except ResponseError as exc:
             mapped = domain_error(exc)
             if mapped is None:
                 raise
             raise mapped from None
+        if len(reply) > 2 and self.on_appended is not None:
+            at = int(reply[1])
+            appended = [
+                (int(reply[i]), _text(reply[i + 1]), at, _text(reply[i + 2])) for i in range(2, len(reply), 3)
+            ]
+            self.on_appended(CENTRE_STREAM, appended)
+        return reply[0]
 
     def _key(self, kind: str, ident: str) -> str:
         return f"{self.prefix}:{kind}:{ident}"

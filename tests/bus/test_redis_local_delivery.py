@@ -14,7 +14,9 @@ import redis.asyncio as aioredis
 
 from cti.bus.port import Subscription
 from cti.bus.redis import RedisEventBus
-from cti.domain.events import Event, Resync
+from cti.domain.events import CENTRE_STREAM, Event, Resync
+from cti.domain.states import AgentStatus
+from cti.state.redis import RedisStateStore
 from tests.bus.test_redis_doorbell import SWEEP_S, next_item, ready, settled
 
 AT = 1_767_225_600_000
@@ -105,4 +107,27 @@ async def test_a_full_inbox_is_told_to_resync_on_local_delivery(
     assert first == Resync("s", 4, "overflow")  # the fourth found the inbox full
     after = await bus.publish("s", "t", {"i": 5}, AT)
     assert [await next_item(sub) for _ in range(2)] == [sent[4], after]
+    await bus.close()
+
+
+async def test_the_state_stores_events_reach_this_nodes_followers_without_a_read(
+    client: aioredis.Redis, redis_prefix: str
+) -> None:
+    bus, (centre, marker_sub) = await settled_bus(client, redis_prefix, CENTRE_STREAM, "marker")
+    store = RedisStateStore(client, prefix=redis_prefix, on_appended=bus.deliver_appended)
+    await store.setup()
+    reads = bus.reader.reads
+    agent = await store.register_agent("a1", ["q1"], AT)
+    assert agent.id == "a1"  # the operation's own result still comes back
+    await store.set_status("a1", AgentStatus.AVAILABLE, None, AT + 1)
+    stored = await bus.read_after(CENTRE_STREAM, 0)
+    assert isinstance(stored, list) and stored
+    assert [await next_item(centre) for _ in stored] == stored  # exactly what a read gives
+    assert stored[-1].type == "agent.status" and stored[-1].data["status"] == "available"
+    node_b = RedisEventBus(client, prefix=redis_prefix)
+    marker = await node_b.publish("marker", "t", {}, AT)
+    assert await next_item(marker_sub) == marker
+    await settled(bus)
+    assert bus.reader.reads - reads == 1  # the marker's read only
+    assert centre.pending == 0  # type: ignore[attr-defined]
     await bus.close()

@@ -15,6 +15,7 @@ local FIRST_ARG = 4
 local CALL, P, NOW, OFFER_TIMEOUT, WRAP_TIMEOUT, DECISION_LOG, RETENTION, MAXLEN, TRIM
 local K_SEQ, K_STREAM, K_TIMERS, K_QUEUED, K_AGENTS, K_OFFER_SEQ
 local cache -- one Lua table per record per call (see ``load``)
+local emitted -- seq, type, data of each event this call appended, flat (see the dispatcher)
 
 local function begin(keys, args)
   CALL = redis.call -- not reachable while the library loads
@@ -25,6 +26,7 @@ local function begin(keys, args)
   OFFER_TIMEOUT, WRAP_TIMEOUT, DECISION_LOG, RETENTION = tonumber(ot), tonumber(wt), tonumber(dl), tonumber(rt)
   K_TIMERS, K_QUEUED, K_AGENTS, K_OFFER_SEQ = P .. ":timers", P .. ":queued", P .. ":agents", P .. ":offer_seq"
   cache = { c = {}, a = {}, o = {}, dirty = {} }
+  emitted = {}
 end
 
 local function kc(id) return P .. ":c:" .. id end
@@ -74,7 +76,9 @@ local function strs(t) -- a JSON list of strings
 end
 
 local function emit(typ, data) -- data: the JSON object's text
-  fd_publish(K_SEQ, K_STREAM, MAXLEN, TRIM, typ, istr(NOW), data)
+  local seq = fd_publish(K_SEQ, K_STREAM, MAXLEN, TRIM, typ, istr(NOW), data)
+  local n = #emitted
+  emitted[n + 1], emitted[n + 2], emitted[n + 3] = seq, typ, data
 end
 
 -- Records: one Lua table per contact/agent/offer per call (an identity cache, like the objects of

@@ -75,6 +75,8 @@ OPS.decisions = function(cid)
 end
 
 -- dispatch --------------------------------------------------------------------------------------
+-- The reply: { the operation's result, NOW, then seq, type, data of each event appended }, so the
+-- calling node hands its own events to its subscriptions without reading them back.
 redis.register_function(FUNCTION_NAME, function(keys, args)
   local handler = OPS[args[1]]
   if handler == nil then return redis.error_reply("FDBADOP unknown operation " .. tostring(args[1])) end
@@ -82,7 +84,14 @@ redis.register_function(FUNCTION_NAME, function(keys, args)
   local ok, result = pcall(handler, unpack(args, FIRST_ARG))
   if ok then flush() end
   cache = nil
-  if ok then return result end
+  if ok then
+    if result == nil then result = false end
+    local reply = { result, istr(NOW) }
+    for i = 1, #emitted do reply[i + 2] = emitted[i] end
+    emitted = nil
+    return reply
+  end
+  emitted = nil
   if type(result) == "table" and result.fd ~= nil then return redis.error_reply(result.fd) end
   error(result, 0)
 end)
