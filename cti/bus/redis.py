@@ -41,7 +41,15 @@ import redis.asyncio as aioredis
 
 from cti.bus.memory import check_source_seq
 from cti.bus.port import EventBus, Subscription
-from cti.bus.redis_reader import RedisSubscription, StreamReader, counter_key, stream_key
+from cti.bus.redis_reader import (
+    Appended,
+    RedisSubscription,
+    StreamReader,
+    counter_key,
+    seq_of,
+    stream_key,
+    text_of,
+)
 from cti.domain.events import Event, Resync
 
 __all__ = [
@@ -49,6 +57,7 @@ __all__ = [
     "PUBLISH_ONCE_MANY_SCRIPT",
     "PUBLISH_ONCE_SCRIPT",
     "PUBLISH_SCRIPT",
+    "Appended",
     "RedisEventBus",
     "RedisSubscription",
     "counter_key",
@@ -108,18 +117,10 @@ def encode_data(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _seq_of(entry_id: bytes | str) -> int:
-    return int(_text(entry_id).partition("-")[0])
-
-
 def decode_entry(stream: str, entry_id: bytes | str, fields: dict[Any, Any]) -> Event:
     """An ``Event`` from one stream entry (works with and without ``decode_responses``)."""
-    text = {_text(k): _text(v) for k, v in fields.items()}
-    return Event(stream, _seq_of(entry_id), text["type"], int(text["at"]), json.loads(text["data"]))
+    text = {text_of(k): text_of(v) for k, v in fields.items()}
+    return Event(stream, seq_of(entry_id), text["type"], int(text["at"]), json.loads(text["data"]))
 
 
 class RedisEventBus(EventBus):
@@ -229,7 +230,7 @@ class RedisEventBus(EventBus):
             return []
         # Nothing retained after a point behind the newest, or a first entry past after_seq + 1:
         # events were trimmed. A point beyond the newest is not in this stream's history either.
-        if not entries or _seq_of(entries[0][0]) != after_seq + 1:
+        if not entries or seq_of(entries[0][0]) != after_seq + 1:
             return Resync(stream, last, "trimmed")
         return [decode_entry(stream, entry_id, fields) for entry_id, fields in entries]
 
@@ -256,7 +257,7 @@ class RedisEventBus(EventBus):
             self._owns_client = False
             await self.client.aclose()
 
-    def deliver_appended(self, stream: str, appended: list[tuple[int, str, int, str]]) -> None:
+    def deliver_appended(self, stream: str, appended: Appended) -> None:
         """This node's subscriptions get what it has just appended to ``stream``, given as ``(seq,
         type, at, data as stored)`` in seq order: the events an XREAD would give them, at once (see
         ``StreamReader.deliver_local``). The bus's own publishes call it; so does the Redis state

@@ -79,12 +79,19 @@ def stream_key(prefix: str, stream: str) -> str:
     return f"{prefix}:stream:{stream}"
 
 
-def _text(value: bytes | str) -> str:
+# What a node appended to a stream, in seq order: (seq, type, at, data as stored), as
+# ``RedisEventBus.deliver_appended`` takes it.
+Appended = list[tuple[int, str, int, str]]
+
+
+def text_of(value: bytes | str) -> str:
+    """A reply's string, whether or not the client decodes responses."""
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _seq_of(entry_id: bytes | str) -> int:
-    return int(_text(entry_id).partition("-")[0])
+def seq_of(entry_id: bytes | str) -> int:
+    """The seq of a stream entry id (``<seq>-0``)."""
+    return int(text_of(entry_id).partition("-")[0])
 
 
 def _bulk(value: bytes) -> bytes:
@@ -113,13 +120,13 @@ _XREAD, _COUNT, _STREAMS = _bulk(b"XREAD"), _bulk(b"COUNT"), _bulk(b"STREAMS")
 def _fields(raw: Any) -> dict[str, str]:
     """An entry's fields, from a flat ``[f, v, f, v]`` list (raw reply) or a mapping."""
     if isinstance(raw, dict):
-        return {_text(k): _text(v) for k, v in raw.items()}
-    return {_text(raw[i]): _text(raw[i + 1]) for i in range(0, len(raw) - 1, 2)}
+        return {text_of(k): text_of(v) for k, v in raw.items()}
+    return {text_of(raw[i]): text_of(raw[i + 1]) for i in range(0, len(raw) - 1, 2)}
 
 
 def decode_raw_entry(stream: str, entry_id: bytes | str, raw_fields: Any) -> Event:
     text = _fields(raw_fields)
-    return Event(stream, _seq_of(entry_id), text["type"], int(text["at"]), json.loads(text["data"]))
+    return Event(stream, seq_of(entry_id), text["type"], int(text["at"]), json.loads(text["data"]))
 
 
 def _streams_of(reply: Any) -> list[tuple[Any, list[Any]]]:
@@ -219,7 +226,7 @@ class StreamReader:
             if not watched.subs:
                 del self._watched[sub.stream]
                 self._by_key.pop(watched.key, None)
-                self._by_key.pop(_text(watched.key), None)
+                self._by_key.pop(text_of(watched.key), None)
                 self._rung.discard(watched)
                 self._leaving.add(watched.key)
                 self._wake.set()
@@ -332,7 +339,7 @@ class StreamReader:
                 message = await conn.read_response(timeout=math.inf, disable_decoding=True, push_request=True)
                 if not isinstance(message, list) or len(message) < 2:
                     continue
-                kind = _text(message[0])
+                kind = text_of(message[0])
                 if kind == "message" and len(message) > 2:
                     watched = self._by_key.get(message[1])
                     if watched is not None:
@@ -422,7 +429,7 @@ class StreamReader:
             if watched is None:
                 key = self._key_of(sub.stream)
                 watched = self._watched[sub.stream] = _Watched(sub.stream, key, sub._position)
-                self._by_key[key] = self._by_key[_text(key)] = watched
+                self._by_key[key] = self._by_key[text_of(key)] = watched
             elif sub._position < watched.read_pos:
                 watched.move(sub._position)
             watched.subs.add(sub)

@@ -31,7 +31,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from cti.bus.redis import counter_key, stream_key
+from cti.bus.redis import Appended, counter_key, stream_key
+from cti.bus.redis_reader import text_of
 from cti.domain.errors import NotFound
 from cti.domain.events import CENTRE_STREAM
 from cti.domain.model import Agent, Contact, Offer, Policy, RoutingPlan, order_score
@@ -47,11 +48,7 @@ from cti.state.redis_codec import (
     records,
 )
 
-Appended = Callable[[str, list[tuple[int, str, int, str]]], None]  # stream, (seq, type, at, data)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+OnAppended = Callable[[str, Appended], None]  # the stream, what was appended to it
 
 
 def _opt(value: str | None) -> str:
@@ -71,7 +68,7 @@ class RedisStateStore(StateStore):
         *,
         stream_maxlen: int = 100_000,
         exact_trim: bool = False,
-        on_appended: Appended | None = None,
+        on_appended: OnAppended | None = None,
     ) -> None:
         if stream_maxlen < 1:
             raise ValueError("stream_maxlen must be at least 1")
@@ -110,7 +107,8 @@ class RedisStateStore(StateStore):
         if len(reply) > 2 and self.on_appended is not None:
             at = int(reply[1])
             appended = [
-                (int(reply[i]), _text(reply[i + 1]), at, _text(reply[i + 2])) for i in range(2, len(reply), 3)
+                (int(reply[i]), text_of(reply[i + 1]), at, text_of(reply[i + 2]))
+                for i in range(2, len(reply), 3)
             ]
             self.on_appended(CENTRE_STREAM, appended)
         return reply[0]
